@@ -1,0 +1,30 @@
+"""minigrad: a small, honest autograd framework on NumPy, with Numba kernels.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+"""
+
+from . import functional, ops
+from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange, empty, eye, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like, tensor,
+    zeros, zeros_like,
+)
+from .dtypes import bool_, float16, float32, float64, int32, int64
+from .errors import AnomalyError, BackwardError, CheckpointError, GradcheckError, MinigradError, ShapeError
+from .gradcheck import gradcheck
+from .ops import (
+    abs, add, argmax, argmin, astype, broadcast_to, chunk, clip, concat, div, exp, expand, flatten, gelu,
+    getitem, log, log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mul, neg,
+    pad, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
+    swapaxes, take_along_axis, tanh, transpose, unsqueeze, var, where,
+)
+from .rng import manual_seed
+from .tensor import Tensor
+
+concatenate = concat
+
+__version__ = "0.1.0"

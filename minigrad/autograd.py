@@ -1,0 +1,316 @@
+"""Reverse-mode autodiff: grad mode, the ``Function`` base class and the backward engine.
+
+A forward call ``MyOp.apply(x, y)`` creates one ``Function`` instance (the graph
+node, also called ``ctx``) that remembers its inputs and whatever the op saved.
+``Tensor.backward`` sorts the nodes reachable from the output topologically
+(iteratively, so deep graphs do not hit Python's recursion limit), then walks
+them from the output back to the leaves, calling each node's ``backward`` once
+with the sum of the gradients that reached it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from .errors import AnomalyError, BackwardError
+
+_Tensor: Any = None  # set by minigrad.tensor once the class exists (avoids an import cycle)
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+class _State:
+    grad_enabled = True
+    anomaly = False
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _State.grad_enabled
+
+
+class _GradModeContext(contextlib.ContextDecorator):
+    """Base for ``no_grad``/``enable_grad``: usable as ``with`` and as a decorator."""
+
+    enabled = True
+
+    def _recreate_cm(self):  # a fresh instance per decorated call keeps nesting correct
+        return type(self)()
+
+    def __enter__(self):
+        self._previous = _State.grad_enabled
+        _State.grad_enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _State.grad_enabled = self._previous
+        return False
+
+
+class no_grad(_GradModeContext):
+    """Within this context (or decorated function) ops record no graph."""
+
+    enabled = False
+
+
+class enable_grad(_GradModeContext):
+    """Re-enable graph recording inside a ``no_grad`` region."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` behaves like ``no_grad()``; ``True`` like ``enable_grad()``."""
+
+    def __init__(self, mode: bool = True):
+        self.enabled = bool(mode)
+
+    def _recreate_cm(self):
+        return type(self)(self.enabled)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Raise ``AnomalyError`` at the first op whose forward or backward makes NaN/Inf.
+
+    The error names the op and the line of user code that created it. Checking
+    every array costs time, so use it while hunting a NaN, not for training.
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def _recreate_cm(self):
+        return type(self)(self.enabled)
+
+    def __enter__(self):
+        self._previous = _State.anomaly
+        _State.anomaly = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _State.anomaly = self._previous
+        return False
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_location() -> str:
+    """'file:line in function' of the innermost caller outside the minigrad package."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def _check_finite(array: np.ndarray, what: str, node: "Function") -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        kind = "NaN" if np.isnan(array).any() else "Inf"
+        raise AnomalyError(f"{node.name} {what} produced {kind} (op created at {node.created_at})")
+
+
+# --------------------------------------------------------------------------- Function
+
+
+def _as_input_array(x: Any) -> Any:
+    """Tensors give their data; lists become arrays; Python scalars stay weakly typed."""
+    if isinstance(x, _Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        from .dtypes import as_array
+
+        return as_array(x)
+    return x
+
+
+class Function:
+    """One differentiable op. Subclass it with two static methods side by side::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):            # ndarrays in, ndarray out
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):        # grad has the output's shape
+                (x,) = ctx.saved
+                return 2 * x * grad         # one gradient per input (None if not needed)
+
+        y = Square.apply(t)
+
+    ``backward`` may return a gradient with the output's broadcast shape; the engine
+    sums it back to each input's shape (``unbroadcast``), so ops never do that.
+    The instance is the graph node: ``ctx.needs_input_grad[i]`` says whether input
+    ``i`` wants a gradient, and ``ctx.saved`` holds what ``save_for_backward`` got.
+    """
+
+    def __init__(self) -> None:
+        self.parents: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.saved: tuple | None = ()
+        self.freed = False
+        self.created_at: str | None = None
+
+    # --- used inside forward
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays (or anything) for backward; freed after backward runs."""
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """PyTorch's name for ``saved``."""
+        return self.saved
+
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. 'Mul'."""
+        return type(self).__name__
+
+    # --- to be overridden
+    @staticmethod
+    def forward(ctx: "Function", *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError(f"{type(ctx).__name__} does not define forward")
+
+    @staticmethod
+    def backward(ctx: "Function", grad: np.ndarray) -> Any:
+        raise NotImplementedError(f"{type(ctx).__name__} does not define backward")
+
+    # --- the entry point
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any):
+        """Run ``forward`` on the inputs' arrays and, if grad is on, record a node."""
+        ctx = cls()
+        arrays = [_as_input_array(x) for x in inputs]
+        needs = tuple(isinstance(x, _Tensor) and x._requires_grad for x in inputs)
+        record = _State.grad_enabled and any(needs)
+        if _State.anomaly:
+            ctx.created_at = _user_location()
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if not isinstance(out, np.ndarray):
+            out = np.asarray(out)
+        if _State.anomaly:
+            _check_finite(out, "forward", ctx)
+        if record and np.issubdtype(out.dtype, np.floating):
+            ctx.parents = inputs
+            ctx.needs_input_grad = needs
+            return _Tensor._make(out, True, ctx)
+        return _Tensor._make(out, False, None)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple, op_name: str = "op") -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (the one shared helper)."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        raise BackwardError(f"{op_name}.backward returned a gradient of shape {grad.shape} for an input of shape {shape}")
+    return grad
+
+
+def topological_order(root: Function) -> list[Function]:
+    """Nodes reachable from ``root``, each after every node that consumes its output."""
+    post_order: list[Function] = []
+    visited: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            post_order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node.parents:
+            if isinstance(parent, _Tensor) and parent.grad_fn is not None and id(parent.grad_fn) not in visited:
+                stack.append((parent.grad_fn, False))
+    post_order.reverse()
+    return post_order
+
+
+def _call_backward(node: Function, grad: np.ndarray) -> tuple:
+    grads = type(node).backward(node, grad)
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != len(node.parents):
+        raise BackwardError(
+            f"{node.name}.backward returned {len(grads)} gradients for {len(node.parents)} inputs"
+        )
+    return grads
+
+
+def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
+    # A fresh array each time: gradients may alias each other (add passes one array to both inputs).
+    tensor.grad = np.array(grad, dtype=tensor.data.dtype, copy=True) if tensor.grad is None else tensor.grad + grad
+
+
+def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
+    """Back-propagate ``grad`` from ``root_tensor``, yielding after each node.
+
+    Yields ``(node, grad_out, grads_in)``: the node, the gradient that reached its
+    output, and what it passed to each input (None where nothing was passed). The
+    leaves' ``.grad`` are already updated when a step is yielded. ``run_backward``
+    simply exhausts this generator; the graph tools step through it.
+    """
+    root = root_tensor.grad_fn
+    if root is None:
+        _accumulate_leaf(root_tensor, grad)
+        return
+    pending: dict[int, np.ndarray] = {id(root): grad}
+    for node in topological_order(root):
+        grad_out = pending.pop(id(node), None)
+        if grad_out is None:
+            continue
+        if node.freed:
+            raise BackwardError(
+                f"backward through {node.name} a second time: its saved arrays were freed by the first backward; "
+                "pass retain_graph=True to the first backward() to keep them"
+            )
+        grads_in = _call_backward(node, grad_out)
+        passed = []
+        for parent, g, needed in zip(node.parents, grads_in, node.needs_input_grad):
+            if not needed or g is None:
+                passed.append(None)
+                continue
+            g = np.asarray(g)
+            g = unbroadcast(g, parent.data.shape, node.name)
+            if g.dtype != parent.data.dtype:
+                g = g.astype(parent.data.dtype)
+            if _State.anomaly:
+                _check_finite(g, "backward", node)
+            passed.append(g)
+            if parent.grad_fn is None:
+                _accumulate_leaf(parent, g)
+            else:
+                key = id(parent.grad_fn)
+                previous = pending.get(key)
+                pending[key] = g if previous is None else previous + g
+                if parent._retains_grad:
+                    _accumulate_leaf(parent, g)
+        if not retain_graph:
+            node.saved = None
+            node.freed = True
+        yield node, grad_out, tuple(passed)
+
+
+def run_backward(root_tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Back-propagate ``grad`` from ``root_tensor`` to every leaf that requires grad."""
+    for _ in backward_steps(root_tensor, grad, retain_graph):
+        pass

@@ -1,0 +1,12 @@
+"""``minigrad.functional`` (also ``minigrad.nn.functional``): neural-network functions.
+
+Classes are on the LAST axis everywhere: ``cross_entropy(logits (..., C), target (...))``.
+"""
+
+from .ops.elementwise import gelu, relu, sigmoid, tanh
+from .ops.nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
+
+__all__ = [
+    "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "embedding", "layer_norm", "dropout",
+    "linear", "gelu", "relu", "sigmoid", "tanh",
+]

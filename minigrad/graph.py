@@ -1,0 +1,209 @@
+"""See inside a computation graph: print it as a tree, export Graphviz DOT, and step
+through backward one node at a time.
+
+    >>> import minigrad as mg
+    >>> from minigrad import graph
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True); x.name = "x"
+    >>> y = (x * x).sum()
+    >>> graph.print_graph(y)                     # doctest: +SKIP
+    >>> for step in graph.step_backward(y):      # doctest: +SKIP
+    ...     print(step.op, step.grad_output, step.input_grads)
+
+Tensors are labelled by their ``name`` attribute when set (``x.name = "x"``), leaves
+otherwise as ``leaf0``, ``leaf1``..., and op outputs by the op and its position in
+the graph (``Mul#1``).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import autograd
+from .tensor import Tensor
+
+
+def _graph_tensors(root: Tensor) -> list[Tensor]:
+    """Every tensor reachable from ``root`` through grad_fn links, root first (iterative)."""
+    seen: set[int] = set()
+    order: list[Tensor] = []
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        order.append(t)
+        if t.grad_fn is not None:
+            stack.extend(reversed([p for p in t.grad_fn.parents if isinstance(p, Tensor)]))
+    return order
+
+
+def labels(root: Tensor) -> dict[int, str]:
+    """A readable, stable label for every tensor in the graph of ``root`` (keyed by id)."""
+    out: dict[int, str] = {}
+    leaves = ops = 0
+    for t in _graph_tensors(root):
+        name = getattr(t, "name", None)
+        if name:
+            out[id(t)] = str(name)
+        elif t.grad_fn is None:
+            out[id(t)] = f"leaf{leaves}"
+            leaves += 1
+        else:
+            out[id(t)] = f"{t.grad_fn.name}#{ops}"
+            ops += 1
+    return out
+
+
+def _describe(t: Tensor, label: str) -> str:
+    kind = "leaf" if t.grad_fn is None else t.grad_fn.name
+    text = f"{label}  {kind}  shape={t.shape} dtype={t.dtype}"
+    if t.grad_fn is None:
+        text += "  requires_grad" if t.requires_grad else "  constant"
+        return text
+    node = t.grad_fn
+    needs = ["yes" if n else "no" for n in node.needs_input_grad]
+    text += f"  inputs need grad: [{', '.join(needs)}]"
+    if node.freed:
+        text += "  saved: (freed by backward)"
+    elif node.saved:
+        shapes = [str(s.shape) if isinstance(s, np.ndarray) else type(s).__name__ for s in node.saved]
+        text += f"  saved: {', '.join(shapes)}"
+    return text
+
+
+def graph_tree(root: Tensor):
+    """The graph of ``root`` as a ``rich.tree.Tree``: op, shape, dtype, which inputs
+    require grad and what each node saved for backward. A subgraph reached twice is
+    shown once and then referred to."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    names = labels(root)
+    tree = Tree(Text(_describe(root, names[id(root)])))
+    shown = {id(root)}
+    stack: list[tuple[Any, Tensor]] = [(tree, root)]
+    while stack:
+        branch, t = stack.pop()
+        if t.grad_fn is None:
+            continue
+        children = []
+        for parent in t.grad_fn.parents:
+            if not isinstance(parent, Tensor):
+                branch.add(Text(f"constant {type(parent).__name__} {np.shape(parent)}"))
+                continue
+            if id(parent) in shown:
+                branch.add(Text(f"{names[id(parent)]}  (shown above)"))
+                continue
+            shown.add(id(parent))
+            children.append((branch.add(Text(_describe(parent, names[id(parent)]))), parent))
+        stack.extend(reversed(children))
+    return tree
+
+
+def format_graph(root: Tensor, width: int = 120) -> str:
+    """The tree of ``graph_tree`` rendered as plain text."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(width=width, file=buffer, color_system=None).print(graph_tree(root))
+    return buffer.getvalue()
+
+
+def print_graph(root: Tensor, console=None) -> None:
+    """Print the graph of ``root`` as a tree to the terminal (Rich)."""
+    from rich.console import Console
+
+    (console or Console()).print(graph_tree(root))
+
+
+def to_dot(root: Tensor) -> str:
+    """Graphviz DOT text of the graph: tensors as boxes, ops as ellipses, data flowing
+    from the leaves to ``root``. No graphviz dependency: this is plain text."""
+    names = labels(root)
+    lines = ["digraph minigrad {", "  rankdir=BT;", '  node [fontname="Helvetica"];']
+    for t in _graph_tensors(root):
+        tid = f"t{id(t)}"
+        style = ', style=filled, fillcolor="#dbeafe"' if t.grad_fn is None and t.requires_grad else ""
+        lines.append(f'  {tid} [shape=box, label="{names[id(t)]}\\n{t.shape} {t.dtype}"{style}];')
+        if t.grad_fn is None:
+            continue
+        oid = f"op{id(t)}"
+        lines.append(f'  {oid} [shape=ellipse, label="{t.grad_fn.name}"];')
+        lines.append(f"  {oid} -> {tid};")
+        for i, parent in enumerate(t.grad_fn.parents):
+            if isinstance(parent, Tensor):
+                lines.append(f"  t{id(parent)} -> {oid};")
+            else:
+                cid = f"c{id(t)}_{i}"
+                lines.append(f'  {cid} [shape=plaintext, label="const {np.shape(parent)}"];')
+                lines.append(f"  {cid} -> {oid};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_dot(dot_text: str, path: str, fmt: str | None = None) -> None:
+    """Render DOT text to an image with the Graphviz ``dot`` program (PNG/SVG by suffix).
+
+    Raises RuntimeError saying how to install Graphviz when ``dot`` is not on PATH.
+    """
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError("rendering needs the Graphviz 'dot' program (e.g. apt-get install graphviz); "
+                           "the DOT text itself needs nothing")
+    fmt = fmt or path.rsplit(".", 1)[-1].lower()
+    if fmt not in ("png", "svg", "pdf"):
+        raise ValueError(f"render_dot: unsupported format {fmt!r}; use png, svg or pdf")
+    subprocess.run([exe, f"-T{fmt}", "-o", path], input=dot_text.encode(), check=True)
+
+
+@dataclass
+class BackwardStep:
+    """What one node of the backward pass did.
+
+    ``grad_output`` is the gradient that reached the node's output; ``input_grads``
+    pairs each input's label with what the node passed to it (None: nothing, because
+    that input needs no gradient); ``leaf_grads`` holds the accumulated ``.grad`` of
+    every leaf that received something in this step.
+    """
+
+    index: int
+    op: str
+    output: str
+    grad_output: np.ndarray
+    input_grads: list[tuple[str, np.ndarray | None]]
+    leaf_grads: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def step_backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> Iterator[BackwardStep]:
+    """Run ``root.backward(grad)`` one node at a time, yielding a ``BackwardStep`` after each.
+
+    Exhausting the iterator leaves exactly the gradients ``backward()`` would.
+    """
+    start = root._initial_grad(grad)
+    names = labels(root)
+    output_of = {id(t.grad_fn): t for t in _graph_tensors(root) if t.grad_fn is not None}
+    for index, (node, grad_out, passed) in enumerate(autograd.backward_steps(root, start, retain_graph)):
+        inputs = []
+        leaves = {}
+        for parent, g in zip(node.parents, passed):
+            label = names.get(id(parent), "constant") if isinstance(parent, Tensor) else "constant"
+            inputs.append((label, g))
+            if g is not None and parent.grad_fn is None:
+                leaves[label] = parent.grad.copy()
+        yield BackwardStep(index, node.name, names[id(output_of[id(node)])], grad_out, inputs, leaves)
+
+
+def summarize(array: np.ndarray | None, values: int = 4) -> str:
+    """'shape (2, 3) norm 1.234 [0.1, 0.2, ...]': a one-line view of a gradient."""
+    if array is None:
+        return "none"
+    flat = np.asarray(array).reshape(-1)
+    head = ", ".join(f"{v:.4g}" for v in flat[:values]) + (", ..." if flat.size > values else "")
+    return f"shape {tuple(np.shape(array))} norm {float(np.linalg.norm(flat)):.4g} [{head}]"

@@ -1,0 +1,13 @@
+"""Every differentiable op, grouped by family; ``Tensor`` methods call these."""
+
+from .elementwise import (
+    abs, add, astype, clip, div, exp, gelu, log, masked_fill, maximum, minimum, mul, neg, pow, relu,
+    sigmoid, sqrt, sub, tanh, where,
+)
+from .linalg import matmul
+from .nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
+from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .shape import (
+    broadcast_to, chunk, concat, expand, flatten, getitem, pad, permute, reshape, split, squeeze, stack,
+    swapaxes, take_along_axis, transpose, unsqueeze,
+)

@@ -1,0 +1,423 @@
+"""Elementwise ops and their gradient rules.
+
+Inputs broadcast like NumPy; each backward returns gradients of the broadcast
+output's shape and the engine sums them back to each input's shape.
+Where a derivative is written with the output (exp, tanh, sigmoid) the output is
+saved instead of the input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels
+from ..autograd import Function
+from ._util import Tensor, check_broadcast, float_array
+
+# ---------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        ga = grad * b if ctx.needs_input_grad[0] else None
+        gb = grad * a if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved
+        ga = grad * b * np.power(a, b - 1) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch does)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = grad * np.where(a == 0, 0.0, out * np.log(np.where(a == 0, 1.0, a)))
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+# ---------------------------------------------------------------- unary functions
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad / a
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad * np.sign(a)  # sign(0) = 0, as PyTorch
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return grad * (1 - out * out)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # exp of a non-positive number only, so large |a| never overflows
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = _sigmoid(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return grad * out * (1 - out)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return grad * (out > 0)  # derivative at 0 taken as 0, as PyTorch
+
+
+class Gelu(Function):
+    """x * Phi(x) with the exact erf form, or PyTorch's tanh approximation."""
+
+    @staticmethod
+    def forward(ctx, a, approximate="none"):
+        ctx.save_for_backward(a)
+        ctx.approximate = approximate
+        return kernels.gelu(a, approximate)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return kernels.gelu_backward(a, grad, ctx.approximate)
+
+
+# ---------------------------------------------------------------- selection
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        share_a = (a > b) + 0.5 * (a == b)  # ties split the gradient evenly, as PyTorch
+        return grad * share_a, grad * (1 - share_a)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        share_a = (a < b) + 0.5 * (a == b)
+        return grad * share_a, grad * (1 - share_a)
+
+
+class Clip(Function):
+    @staticmethod
+    def forward(ctx, a, a_min=None, a_max=None):
+        ctx.save_for_backward(a)
+        ctx.bounds = (a_min, a_max)
+        return np.clip(a, a_min, a_max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        a_min, a_max = ctx.bounds
+        inside = np.ones(a.shape, dtype=bool)
+        if a_min is not None:
+            inside &= a >= a_min
+        if a_max is not None:
+            inside &= a <= a_max
+        return grad * inside
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved
+        ga = np.where(condition, grad, 0) if ctx.needs_input_grad[1] else None
+        gb = np.where(condition, 0, grad) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        ctx.save_for_backward(mask)
+        out = a.copy()
+        out[np.broadcast_to(mask, a.shape)] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved
+        return np.where(mask, 0, grad), None, None
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.source_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not np.issubdtype(ctx.source_dtype, np.floating):
+            return (None,)
+        return grad.astype(ctx.source_dtype)
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def _binary(op, a, b, name):
+    check_broadcast(name, a, b)
+    return op.apply(a, b)
+
+
+def add(a, b) -> Tensor:
+    """a + b, broadcasting."""
+    return _binary(Add, a, b, "add")
+
+
+def sub(a, b) -> Tensor:
+    """a - b, broadcasting."""
+    return _binary(Sub, a, b, "sub")
+
+
+def mul(a, b) -> Tensor:
+    """a * b, broadcasting."""
+    return _binary(Mul, a, b, "mul")
+
+
+def div(a, b) -> Tensor:
+    """a / b (true division), broadcasting."""
+    return _binary(Div, a, b, "div")
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - mirrors numpy.power / operator name
+    """a ** b, differentiable in both."""
+    return _binary(Pow, a, b, "pow")
+
+
+def neg(a) -> Tensor:
+    return Neg.apply(float_array(a))
+
+
+def exp(a) -> Tensor:
+    return Exp.apply(float_array(a))
+
+
+def log(a) -> Tensor:
+    return Log.apply(float_array(a))
+
+
+def sqrt(a) -> Tensor:
+    return Sqrt.apply(float_array(a))
+
+
+def abs(a) -> Tensor:  # noqa: A001
+    return Abs.apply(float_array(a))
+
+
+def tanh(a) -> Tensor:
+    return Tanh.apply(float_array(a))
+
+
+def sigmoid(a) -> Tensor:
+    return Sigmoid.apply(float_array(a))
+
+
+def relu(a) -> Tensor:
+    return Relu.apply(float_array(a))
+
+
+def gelu(a, approximate: str = "none") -> Tensor:
+    """GELU: exact ``x * Phi(x)`` (default) or ``approximate="tanh"``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(float_array(a), approximate=approximate)
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum; on ties each input gets half the gradient."""
+    return _binary(Maximum, a, b, "maximum")
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum; on ties each input gets half the gradient."""
+    return _binary(Minimum, a, b, "minimum")
+
+
+def clip(a, a_min=None, a_max=None) -> Tensor:
+    """Limit values to [a_min, a_max]; gradient 1 inside (bounds included), 0 outside."""
+    if a_min is None and a_max is None:
+        raise ValueError("clip: at least one of a_min and a_max must be given")
+    return Clip.apply(a, a_min=a_min, a_max=a_max)
+
+
+def _mask_array(mask, op: str) -> np.ndarray:
+    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"{op}: mask must be a bool tensor, got dtype {mask.dtype}")
+    return mask
+
+
+def where(condition, a, b) -> Tensor:
+    """Pick ``a`` where ``condition`` is True, else ``b`` (all three broadcast)."""
+    cond = _mask_array(condition, "where")
+    check_broadcast("where", cond, a, b)
+    return Where.apply(cond, a, b)
+
+
+def masked_fill(a, mask, value) -> Tensor:
+    """Copy of ``a`` with ``value`` wherever the bool ``mask`` (broadcastable) is True."""
+    mask = _mask_array(mask, "masked_fill")
+    shape = check_broadcast("masked_fill", a, mask)
+    if isinstance(value, Tensor):
+        value = value.item()
+    if shape != np.shape(a.data if isinstance(a, Tensor) else a):
+        a = broadcast_to(a, shape)
+    return MaskedFill.apply(a, mask, value)
+
+
+def astype(a, dtype) -> Tensor:
+    """Cast to ``dtype``; differentiable between float dtypes."""
+    return Cast.apply(a, dtype=np.dtype(dtype))
+
+
+from .shape import broadcast_to  # noqa: E402  (shape ops import nothing from here)
+
+__all__ = [
+    "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu",
+    "gelu", "maximum", "minimum", "clip", "where", "masked_fill", "astype",
+]

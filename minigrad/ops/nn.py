@@ -1,0 +1,295 @@
+"""Neural-network ops with fused forward/backward: softmax, losses, linear, embedding,
+layer norm and dropout.
+
+Each calls a kernel from ``minigrad.kernels`` (Numba, or the NumPy reference with
+``MINIGRAD_KERNELS=numpy``). A row that is entirely -inf (every position masked)
+gives zeros from softmax and a zero gradient, never NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels
+from ..autograd import Function
+from ..errors import ShapeError
+from ._util import Tensor, float_array, normalize_axis
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis=-1):
+        out = kernels.softmax(a, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return kernels.softmax_backward(out, grad, ctx.axis)  # out * (grad - sum(grad * out))
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, a, axis=-1):
+        out = kernels.log_softmax(a, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return kernels.log_softmax_backward(out, grad, ctx.axis)  # grad - exp(out) * sum(grad)
+
+
+def softmax(a, axis: int = -1) -> Tensor:
+    """exp(a) / sum(exp(a)) along ``axis``, shifted by the max for stability."""
+    a = float_array(a)
+    return Softmax.apply(a, axis=normalize_axis(axis, a.ndim, "softmax"))
+
+
+def log_softmax(a, axis: int = -1) -> Tensor:
+    """a - logsumexp(a) along ``axis``."""
+    a = float_array(a)
+    return LogSoftmax.apply(a, axis=normalize_axis(axis, a.ndim, "log_softmax"))
+
+
+# ---------------------------------------------------------------- losses
+
+
+class CrossEntropy(Function):
+    """Per-position loss -(1-eps) log p[target] - eps/C sum_c log p[c]; 0 where ignored."""
+
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index=None, label_smoothing=0.0):
+        rows = logits.reshape(-1, logits.shape[-1])
+        losses, saved = kernels.cross_entropy_forward(rows, target.reshape(-1), ignore_index, label_smoothing)
+        ctx.save_for_backward(saved)
+        ctx.logits_shape = logits.shape
+        return losses.reshape(target.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (saved,) = ctx.saved
+        grad_rows = np.ascontiguousarray(grad).reshape(-1)
+        return kernels.cross_entropy_backward(saved, grad_rows).reshape(ctx.logits_shape), None
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _target_array(op: str, logits, target) -> np.ndarray:
+    target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
+    if target.shape != logits.shape[:-1]:
+        raise ShapeError(
+            f"{op}: logits {logits.shape} (classes on the last axis) need a target of shape {logits.shape[:-1]}, "
+            f"got {target.shape}"
+        )
+    return target.astype(np.int64, copy=False)
+
+
+def _reduce_losses(losses: Tensor, target: np.ndarray, ignore_index, reduction: str) -> Tensor:
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    count = target.size if ignore_index is None else int(np.count_nonzero(target != ignore_index))
+    return total * (1.0 / count if count else 0.0)  # all ignored: loss 0 and zero gradient, not NaN
+
+
+def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothing: float = 0.0,
+                  reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy with classes on the LAST axis.
+
+    logits (..., C) float, target (...) int class indices. ``reduction="mean"``
+    averages over targets that are not ``ignore_index``; ``label_smoothing`` follows
+    PyTorch (the target distribution is (1-eps) one-hot + eps/C uniform).
+    """
+    _check_reduction("cross_entropy", reduction)
+    logits = float_array(logits)
+    if logits.ndim == 0:
+        raise ShapeError("cross_entropy: logits must have a class axis, got a 0-d tensor")
+    target = _target_array("cross_entropy", logits, target)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    losses = CrossEntropy.apply(logits, target, ignore_index=ignore_index, label_smoothing=float(label_smoothing))
+    return _reduce_losses(losses, target, ignore_index, reduction)
+
+
+def nll_loss(log_probs, target, ignore_index: int | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of ``target`` under ``log_probs`` (..., C) (classes last)."""
+    from .shape import take_along_axis
+
+    _check_reduction("nll_loss", reduction)
+    log_probs = float_array(log_probs)
+    target = _target_array("nll_loss", log_probs, target)
+    keep = np.ones(target.shape, dtype=bool) if ignore_index is None else target != ignore_index
+    safe = np.where(keep, target, 0)
+    classes = log_probs.shape[-1]
+    if safe.size and (safe.min() < 0 or safe.max() >= classes):
+        bad = safe[(safe < 0) | (safe >= classes)][0]
+        raise IndexError(f"nll_loss: target {bad} is out of range for {classes} classes")
+    picked = take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+    losses = -picked * keep.astype(log_probs.dtype)
+    return _reduce_losses(losses, target, ignore_index, reduction)
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (PyTorch's name)
+    """Mean squared error ``(input - target)**2``, reduced by mean, sum or none."""
+    _check_reduction("mse_loss", reduction)
+    diff = input - target
+    squared = diff * diff
+    if reduction == "none":
+        return squared
+    return squared.mean() if reduction == "mean" else squared.sum()
+
+
+# ---------------------------------------------------------------- layers as functions
+
+
+class Linear(Function):
+    """x (..., in) @ weight.T (in, out) + bias (out,), as one node."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        rows = x.reshape(-1, x.shape[-1])
+        out = kernels.matmul(rows, weight.T)
+        if bias is not None:
+            out += bias
+        ctx.save_for_backward(rows, weight)
+        ctx.x_shape = x.shape
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight = ctx.saved
+        g = grad.reshape(-1, grad.shape[-1])  # (N, out)
+        gx = kernels.matmul(g, weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gw = kernels.matmul(g.T, rows) if ctx.needs_input_grad[1] else None
+        if len(ctx.needs_input_grad) == 2:  # called without bias
+            return gx, gw
+        return gx, gw, (g.sum(axis=0) if ctx.needs_input_grad[2] else None)
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,) -> (..., out)."""
+    x, weight = float_array(x), float_array(weight)
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input {x.shape} does not fit weight {weight.shape} (expected (..., {weight.shape[-1] if weight.ndim else '?'}))")
+    if bias is not None and np.shape(bias.data if isinstance(bias, Tensor) else bias) != (weight.shape[0],):
+        raise ShapeError(f"linear: bias {np.shape(bias.data if isinstance(bias, Tensor) else bias)} does not fit weight {weight.shape}")
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
+class Embedding(Function):
+    @staticmethod
+    def forward(ctx, weight, idx, padding_idx=None):
+        ctx.save_for_backward(idx)
+        ctx.meta = (weight.shape, padding_idx)
+        return weight[idx]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (idx,) = ctx.saved
+        shape, padding_idx = ctx.meta
+        gw = np.zeros(shape, dtype=grad.dtype)
+        np.add.at(gw, idx.reshape(-1), grad.reshape(-1, shape[1]))  # repeated tokens accumulate
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return gw, None
+
+
+def embedding(idx, weight, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num, dim) picked by integer ``idx`` (...) -> (..., dim).
+
+    The ``padding_idx`` row receives no gradient.
+    """
+    weight = float_array(weight)
+    idx = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    num = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        bad = idx[(idx < 0) | (idx >= num)].reshape(-1)[0]
+        raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    return Embedding.apply(weight, idx, padding_idx=padding_idx)
+
+
+class LayerNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, size=1, eps=1e-5):
+        rows = x.reshape(-1, size)
+        y, mean, rstd = kernels.layer_norm_forward(
+            rows, None if weight is None else weight.reshape(-1), None if bias is None else bias.reshape(-1), eps
+        )
+        ctx.save_for_backward(rows, weight, mean, rstd)
+        ctx.shapes = (x.shape, x.shape[x.ndim - len(np.shape(weight if weight is not None else bias)):] if
+                      weight is not None or bias is not None else None)
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight, mean, rstd = ctx.saved
+        g = np.ascontiguousarray(grad).reshape(rows.shape)
+        dx, dw, db = kernels.layer_norm_backward(g, rows, None if weight is None else weight.reshape(-1), mean, rstd)
+        x_shape, norm_shape = ctx.shapes
+        dw = None if dw is None else dw.reshape(norm_shape)
+        db = None if db is None else db.reshape(norm_shape)
+        return dx.reshape(x_shape), dw, db
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` axes (biased variance), then scale and shift."""
+    x = float_array(x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape:
+        raise ShapeError(f"layer_norm: input {x.shape} does not end with normalized_shape {shape}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(np.shape(p.data if isinstance(p, Tensor) else p)) != shape:
+            raise ShapeError(f"layer_norm: {name} {np.shape(p.data if isinstance(p, Tensor) else p)} != normalized_shape {shape}")
+    size = int(np.prod(shape))
+    return LayerNorm.apply(x, weight, bias, size=size, eps=eps)
+
+
+class Dropout(Function):
+    @staticmethod
+    def forward(ctx, x, keep_scaled):
+        ctx.save_for_backward(keep_scaled)
+        return x * keep_scaled
+
+    @staticmethod
+    def backward(ctx, grad):
+        (keep_scaled,) = ctx.saved
+        return grad * keep_scaled, None
+
+
+def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
+    dropout); the identity when ``training`` is False or ``p`` is 0."""
+    from ..rng import default_generator
+
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = float_array(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        keep_scaled = np.zeros(x.shape, dtype=x.dtype)
+    else:
+        keep_scaled = (default_generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) >= p)
+        keep_scaled = keep_scaled.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+    return Dropout.apply(x, keep_scaled)

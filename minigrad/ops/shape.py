@@ -1,0 +1,361 @@
+"""Shape ops: views, indexing, joining and splitting, and their gradients.
+
+These move numbers around without changing them, so each backward moves the
+gradient back: reshape it, transpose it back, scatter it into zeros, or slice it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..errors import ShapeError
+from ._util import Tensor, float_array, normalize_axis
+
+# ---------------------------------------------------------------- views
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.in_shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.transpose(a, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.transpose(grad, np.argsort(ctx.axes))
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the engine sums it back to the input's shape
+
+
+# ---------------------------------------------------------------- indexing
+
+
+def _is_basic(index: tuple) -> bool:
+    """True when NumPy would make a view (ints, slices, None, ...): no repeated positions."""
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in index)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.meta = (a.shape, a.dtype, index)
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, index = ctx.meta
+        out = np.zeros(shape, dtype=dtype)
+        if _is_basic(index):
+            out[index] = grad
+        else:
+            np.add.at(out, index, grad)  # repeated indices accumulate
+        return out
+
+
+def _normalize_index(index) -> tuple:
+    if not isinstance(index, tuple):
+        index = (index,)
+    parts = []
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i.data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+            if i.dtype == np.float64 and i.size == 0:
+                i = i.astype(np.int64)
+        if isinstance(i, np.ndarray) and not (i.dtype == np.bool_ or np.issubdtype(i.dtype, np.integer)):
+            raise IndexError(f"getitem: index arrays must be integer or bool, got dtype {i.dtype}")
+        parts.append(i)
+    return tuple(parts)
+
+
+def getitem(a, index) -> Tensor:
+    """NumPy indexing: ints, slices (negative steps too), ``...``, ``None``, integer
+    arrays/lists (repeated indices accumulate in backward) and boolean masks."""
+    a = float_array(a)
+    index = _normalize_index(index)
+    try:
+        return GetItem.apply(a, index=index)
+    except IndexError as exc:
+        raise IndexError(f"getitem: {exc} (tensor of shape {a.shape})") from None
+
+
+class TakeAlongAxis(Function):
+    @staticmethod
+    def forward(ctx, a, indices, axis):
+        ctx.meta = (a.shape, indices, axis)
+        return np.take_along_axis(a, indices, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, indices, axis = ctx.meta
+        # scatter into the broadcast shape; the engine sums any broadcast axes back
+        target = list(grad.shape)
+        target[axis] = shape[axis]
+        out = np.zeros(target, dtype=grad.dtype)
+        full = np.broadcast_to(indices, grad.shape)
+        grid = list(np.indices(grad.shape, sparse=True))
+        grid[axis] = full
+        np.add.at(out, tuple(grid), grad)
+        return out
+
+
+def take_along_axis(a, indices, axis: int) -> Tensor:
+    """``numpy.take_along_axis``: gather along ``axis`` with an index array of the same ndim."""
+    a = float_array(a)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"take_along_axis: indices must be integers, got dtype {idx.dtype}")
+    if idx.ndim != a.ndim:
+        raise ShapeError(f"take_along_axis: indices of shape {idx.shape} must have as many axes as the tensor {a.shape}")
+    axis = normalize_axis(axis, a.ndim, "take_along_axis")
+    try:
+        return TakeAlongAxis.apply(a, indices=idx, axis=axis)
+    except (IndexError, ValueError) as exc:
+        raise IndexError(f"take_along_axis: {exc} (tensor {a.shape}, indices {idx.shape})") from None
+
+
+# ---------------------------------------------------------------- joining
+
+
+class Concat(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.meta = (axis, np.cumsum([x.shape[axis] for x in arrays])[:-1])
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, bounds = ctx.meta
+        return tuple(np.split(grad, bounds, axis=axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+
+def _shapes(tensors) -> str:
+    return ", ".join(str(t.shape) for t in tensors)
+
+
+def concat(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis; all other axes must match."""
+    tensors = [float_array(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ShapeError("concat: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = normalize_axis(axis, ndim, "concat")
+    for t in tensors:
+        if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
+            raise ShapeError(f"concat: shapes {_shapes(tensors)} differ outside axis {axis}")
+    return Concat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join same-shape tensors along a new axis."""
+    tensors = [float_array(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    if any(t.shape != tensors[0].shape for t in tensors):
+        raise ShapeError(f"stack: all tensors must have the same shape, got {_shapes(tensors)}")
+    axis = normalize_axis(axis, tensors[0].ndim + 1, "stack")
+    return Stack.apply(*tensors, axis=axis)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, a, pad_width, value=0.0):
+        ctx.crop = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, a.shape))
+        return np.pad(a, pad_width, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.crop]
+
+
+def pad(a, pad_width, value: float = 0.0) -> Tensor:
+    """Constant padding with NumPy's ``pad_width``: per-axis ``(before, after)`` pairs
+    (an int or a single pair applies to every axis)."""
+    a = float_array(a)
+    if a.ndim == 0:
+        raise ShapeError("pad: a 0-d tensor has no axes to pad")
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (a.ndim, 2))
+    except ValueError:
+        raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {a.shape}") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    return Pad.apply(a, pad_width=tuple(map(tuple, widths.tolist())), value=value)
+
+
+# ---------------------------------------------------------------- splitting (slices of the input)
+
+
+def split(a, sections_or_indices, axis: int = 0) -> list[Tensor]:
+    """``numpy.split``: an int N gives N equal pieces (an error if it does not divide);
+    a list of indices gives the pieces between those positions."""
+    a = float_array(a)
+    axis = normalize_axis(axis, a.ndim, "split")
+    size = a.shape[axis]
+    if isinstance(sections_or_indices, (int, np.integer)):
+        n = int(sections_or_indices)
+        if n <= 0 or size % n:
+            raise ShapeError(f"split: axis {axis} of size {size} cannot be split into {n} equal sections")
+        bounds = list(range(0, size + 1, size // n)) if size else [0] * (n + 1)
+    else:
+        bounds = [0] + [min(max(int(i), 0), size) for i in sections_or_indices] + [size]
+    lead = (slice(None),) * axis
+    return [getitem(a, lead + (slice(lo, max(lo, hi)),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def chunk(a, chunks: int, axis: int = 0) -> list[Tensor]:
+    """PyTorch's chunk: pieces of ceil(size / chunks) along ``axis``; the last may be smaller."""
+    a = float_array(a)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    axis = normalize_axis(axis, a.ndim, "chunk")
+    size = a.shape[axis]
+    step = max(-(-size // chunks), 1)
+    return split(a, list(range(step, size, step)), axis)
+
+
+# ---------------------------------------------------------------- shape-changing views
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(int(s) for s in shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(a, *shape) -> Tensor:
+    """Reshape to ``shape`` (a tuple or varargs; one entry may be -1)."""
+    a = float_array(a)
+    shape = _shape_arg(shape)
+    resolved = shape
+    if shape.count(-1) == 1:
+        known = int(np.prod([s for s in shape if s != -1]))
+        if known > 0 and a.size % known == 0:
+            resolved = tuple(a.size // known if s == -1 else s for s in shape)
+    if any(s < 0 for s in resolved) or int(np.prod(resolved)) != a.size:
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) into {shape}")
+    if resolved == a.shape:
+        return a if isinstance(a, Tensor) else Tensor(a)
+    return Reshape.apply(a, shape=resolved)
+
+
+def transpose(a, *axes) -> Tensor:
+    """Permute axes like ``numpy.transpose``; no axes reverses them (like ``.T``)."""
+    a = float_array(a)
+    axes = _shape_arg(axes) if axes and axes != (None,) else tuple(range(a.ndim - 1, -1, -1))
+    axes = tuple(normalize_axis(ax, a.ndim, "transpose") for ax in axes)
+    if sorted(axes) != list(range(a.ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
+    return Transpose.apply(a, axes=axes)
+
+
+def permute(a, *axes) -> Tensor:
+    """PyTorch's name for a full ``transpose(*axes)``."""
+    if not axes:
+        raise ValueError("permute: give the new order of all axes")
+    return transpose(a, *axes)
+
+
+def swapaxes(a, axis1: int, axis2: int) -> Tensor:
+    """Swap two axes."""
+    a = float_array(a)
+    order = list(range(a.ndim))
+    i, j = normalize_axis(axis1, a.ndim, "swapaxes"), normalize_axis(axis2, a.ndim, "swapaxes")
+    order[i], order[j] = order[j], order[i]
+    return Transpose.apply(a, axes=tuple(order))
+
+
+def squeeze(a, axis=None) -> Tensor:
+    """Remove length-1 axes (all, or the given ones, which must have length 1, as NumPy)."""
+    a = float_array(a)
+    if axis is None:
+        shape = tuple(s for s in a.shape if s != 1)
+    else:
+        axes = {normalize_axis(ax, a.ndim, "squeeze") for ax in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+        for ax in axes:
+            if a.shape[ax] != 1:
+                raise ShapeError(f"squeeze: axis {ax} of shape {a.shape} has length {a.shape[ax]}, not 1")
+        shape = tuple(s for i, s in enumerate(a.shape) if i not in axes)
+    return reshape(a, shape)
+
+
+def unsqueeze(a, axis: int) -> Tensor:
+    """Insert a length-1 axis at ``axis`` (``numpy.expand_dims``)."""
+    a = float_array(a)
+    axis = normalize_axis(axis, a.ndim + 1, "unsqueeze")
+    return Reshape.apply(a, shape=a.shape[:axis] + (1,) + a.shape[axis:])
+
+
+def broadcast_to(a, shape) -> Tensor:
+    """``numpy.broadcast_to``: repeat length-1 axes and prepend axes (a read-only view)."""
+    a = float_array(a)
+    shape = tuple(int(s) for s in shape)
+    try:
+        np.broadcast_shapes(a.shape, shape)
+        if np.broadcast_shapes(a.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast a tensor of shape {a.shape} to {shape}") from None
+    if shape == a.shape:
+        return a if isinstance(a, Tensor) else Tensor(a)
+    return BroadcastTo.apply(a, shape=shape)
+
+
+def expand(a, *shape) -> Tensor:
+    """PyTorch's expand: like ``broadcast_to``, and -1 keeps an axis's size."""
+    a = float_array(a)
+    shape = _shape_arg(shape)
+    lead = len(shape) - a.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: target {shape} has fewer axes than the tensor's shape {a.shape}")
+    resolved = tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    if any(s < 0 for s in resolved):
+        raise ShapeError(f"expand: -1 is not allowed for the new leading axes of {shape}")
+    return broadcast_to(a, resolved)
+
+
+def flatten(a, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    """Merge axes ``start_axis..end_axis`` (all, by default, giving 1-D) into one."""
+    a = float_array(a)
+    if a.ndim == 0:
+        return reshape(a, (1,))
+    start = normalize_axis(start_axis, a.ndim, "flatten")
+    end = normalize_axis(end_axis, a.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+    merged = int(np.prod(a.shape[start:end + 1]))
+    return reshape(a, a.shape[:start] + (merged,) + a.shape[end + 1:])

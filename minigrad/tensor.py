@@ -1,0 +1,320 @@
+"""``Tensor``: one ndarray plus what reverse-mode autodiff needs (grad, grad_fn).
+
+Methods are thin calls into the op functions of ``minigrad.ops``; the maths and
+each op's gradient rule live there, one ``Function`` per op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .dtypes import as_array, is_floating
+from .errors import BackwardError, ShapeError
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it.
+
+    ``data`` is the ndarray; ``grad`` is an ndarray of the same shape (or None) that
+    accumulates over ``backward()`` calls; ``grad_fn`` is the node that made this
+    tensor (None for leaves).
+    """
+
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_retains_grad", "name", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._retains_grad = False
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool, grad_fn) -> "Tensor":
+        """Fast constructor for op outputs: no conversion, no checks."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._requires_grad = requires_grad
+        t._retains_grad = False
+        return t
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and not is_floating(self.data.dtype):
+            raise TypeError(f"requires_grad: only floating-point tensors can require grad, this one is {self.data.dtype}")
+        if not value and self.grad_fn is not None:
+            raise BackwardError("requires_grad: cannot turn off requires_grad on a non-leaf tensor; use detach()")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place and return the tensor."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self.grad_fn is None
+
+    def retain_grad(self) -> None:
+        """Make a non-leaf tensor keep its ``.grad`` after backward."""
+        if not self._requires_grad:
+            raise BackwardError("retain_grad: tensor does not require grad")
+        self._retains_grad = True
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor._make(self.data, False, None)
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` (ndarray or Tensor, self's shape) is required unless self has one element.
+        """
+        autograd.run_backward(self, self._initial_grad(grad), retain_graph=retain_graph)
+
+    def _initial_grad(self, grad: Any) -> np.ndarray:
+        """The gradient backward starts from: ``grad`` checked, or 1 for a one-element output."""
+        if not self._requires_grad:
+            raise BackwardError("backward: this tensor does not require grad and has no grad_fn")
+        if grad is None:
+            if self.data.size != 1:
+                raise BackwardError(
+                    f"backward: grad can be created implicitly only for a one-element output, "
+                    f"this one has shape {self.data.shape}; pass grad= of that shape"
+                )
+            return np.ones_like(self.data)
+        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+        if grad.shape != self.data.shape:
+            raise ShapeError(f"backward: grad of shape {grad.shape} does not match output shape {self.data.shape}")
+        return grad
+
+    # ------------------------------------------------------------------ array protocol
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The single element as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python scalar, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if not np.issubdtype(self.data.dtype, np.integer) or self.data.size != 1:
+            raise TypeError("only one-element integer tensors can be used as an index")
+        return int(self.data.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ conversion
+    def astype(self, dtype: Any) -> "Tensor":
+        """Cast (differentiable between float dtypes)."""
+        return ops.astype(self, dtype)
+
+    def float(self) -> "Tensor":
+        return ops.astype(self, np.float32)
+
+    def double(self) -> "Tensor":
+        return ops.astype(self, np.float64)
+
+    def long(self) -> "Tensor":
+        return ops.astype(self, np.int64)
+
+    def bool(self) -> "Tensor":
+        return ops.astype(self, np.bool_)
+
+    def copy(self) -> "Tensor":
+        return ops.astype(self, self.dtype)
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.sub(other, self)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(other, self)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(other, self)
+    def __pow__(self, other): return ops.pow(self, other)
+    def __rpow__(self, other): return ops.pow(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.abs(self)
+
+    def __iadd__(self, other): return self._inplace(ops.add(self, other))
+    def __isub__(self, other): return self._inplace(ops.sub(self, other))
+    def __imul__(self, other): return self._inplace(ops.mul(self, other))
+    def __itruediv__(self, other): return self._inplace(ops.div(self, other))
+
+    def _inplace(self, result: "Tensor") -> "Tensor":
+        # In-place arithmetic is only for tensors outside the graph (e.g. optimizer state).
+        if self._requires_grad or result._requires_grad:
+            raise BackwardError("in-place arithmetic on a tensor that requires grad is not supported; write y = x + ...")
+        self.data = result.data.astype(self.data.dtype, copy=False)
+        return self
+
+    # comparisons and logic give bool tensors outside the graph
+    def _compare(self, other, fn) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(np.asarray(fn(self.data, other)), False, None)
+
+    def __eq__(self, other): return self._compare(other, np.equal)  # type: ignore[override]
+    def __ne__(self, other): return self._compare(other, np.not_equal)  # type: ignore[override]
+    def __lt__(self, other): return self._compare(other, np.less)
+    def __le__(self, other): return self._compare(other, np.less_equal)
+    def __gt__(self, other): return self._compare(other, np.greater)
+    def __ge__(self, other): return self._compare(other, np.greater_equal)
+    def __and__(self, other): return self._compare(other, np.logical_and)
+    def __or__(self, other): return self._compare(other, np.logical_or)
+    def __xor__(self, other): return self._compare(other, np.logical_xor)
+    __rand__ = __and__
+    __ror__ = __or__
+
+    def __invert__(self):
+        if self.data.dtype == np.bool_:
+            return Tensor._make(~self.data, False, None)
+        return Tensor._make(np.invert(self.data), False, None)
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def abs(self): return ops.abs(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def gelu(self, approximate: str = "none"): return ops.gelu(self, approximate=approximate)
+    def maximum(self, other): return ops.maximum(self, other)
+    def minimum(self, other): return ops.minimum(self, other)
+    def clip(self, a_min=None, a_max=None): return ops.clip(self, a_min, a_max)
+    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def pow(self, exponent): return ops.pow(self, exponent)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, axis=None, keepdims: bool = False): return ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims: bool = False): return ops.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims: bool = False): return ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims: bool = False): return ops.min(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof: int = 0, keepdims: bool = False): return ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis=None, ddof: int = 0, keepdims: bool = False): return ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def logsumexp(self, axis=None, keepdims: bool = False): return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def argmax(self, axis=None, keepdims: bool = False): return ops.argmax(self, axis=axis, keepdims=keepdims)
+    def argmin(self, axis=None, keepdims: bool = False): return ops.argmin(self, axis=axis, keepdims=keepdims)
+    def softmax(self, axis: int = -1): return ops.softmax(self, axis=axis)
+    def log_softmax(self, axis: int = -1): return ops.log_softmax(self, axis=axis)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape): return ops.reshape(self, *shape)
+    def view(self, *shape): return ops.reshape(self, *shape)
+    def transpose(self, *axes): return ops.transpose(self, *axes)
+    def permute(self, *axes): return ops.permute(self, *axes)
+    def swapaxes(self, axis1: int, axis2: int): return ops.swapaxes(self, axis1, axis2)
+    def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    def unsqueeze(self, axis: int): return ops.unsqueeze(self, axis)
+    def expand(self, *shape): return ops.expand(self, *shape)
+    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def flatten(self, start_axis: int = 0, end_axis: int = -1): return ops.flatten(self, start_axis, end_axis)
+    def take_along_axis(self, indices, axis): return ops.take_along_axis(self, indices, axis)
+    def split(self, sections_or_indices, axis: int = 0): return ops.split(self, sections_or_indices, axis)
+    def chunk(self, chunks: int, axis: int = 0): return ops.chunk(self, chunks, axis)
+    def matmul(self, other): return ops.matmul(self, other)
+
+    @property
+    def T(self) -> "Tensor":
+        return ops.transpose(self)
+
+    def __getitem__(self, index): return ops.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        if self._requires_grad or self.grad_fn is not None:
+            raise BackwardError(
+                "__setitem__: in-place assignment into a tensor that requires grad is not supported; "
+                "build the result with where/masked_fill/concat instead"
+            )
+        if isinstance(value, Tensor):
+            if value._requires_grad:
+                raise BackwardError("__setitem__: assigning a tensor that requires grad would lose its graph")
+            value = value.data
+        if isinstance(index, Tensor):
+            index = index.data
+        self.data[index] = value
+
+
+autograd._Tensor = Tensor
+
+from . import ops  # noqa: E402  (ops need Tensor defined; Tensor methods need ops at call time)

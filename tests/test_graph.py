@@ -1,0 +1,90 @@
+"""Graph tools: tree, DOT and backward stepping, checked for content against a hand-computed case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import graph
+
+
+def _tiny():
+    # f = sum((x * w) + b) with x = [1, 2], w = [3, 4], b = 0.5
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    x.name, w.name = "x", "w"
+    f = (x * w + 0.5).sum()
+    return x, w, f
+
+
+def test_tree_names_ops_shapes_dtypes_and_saved_arrays():
+    x, w, f = _tiny()
+    text = graph.format_graph(f)
+    lines = text.splitlines()
+    assert lines[0].startswith("Sum#0  Sum  shape=() dtype=float32")
+    assert any("Add#1  Add  shape=(2,) dtype=float32  inputs need grad: [yes, no]" in l for l in lines)
+    assert any("Mul#2  Mul  shape=(2,)" in l and "saved: (2,), (2,)" in l for l in lines)
+    assert any("x  leaf  shape=(2,) dtype=float32  requires_grad" in l for l in lines)
+    assert any("w  leaf" in l for l in lines)
+    assert any("constant float" in l for l in lines)
+
+
+def test_shared_subgraph_is_shown_once():
+    x = mg.tensor([1.0], requires_grad=True)
+    x.name = "x"
+    y = x * 2
+    z = (y + y).sum()
+    text = graph.format_graph(z)
+    assert text.count("Mul#") == 2 and "(shown above)" in text
+
+
+def test_dot_text_has_every_tensor_op_and_edge():
+    x, w, f = _tiny()
+    dot = graph.to_dot(f)
+    assert dot.startswith("digraph minigrad {") and dot.rstrip().endswith("}")
+    for op in ("Sum", "Add", "Mul"):
+        assert f'label="{op}"' in dot
+    assert 'label="x\\n(2,) float32"' in dot and 'label="w\\n(2,) float32"' in dot
+    mul_out = f.grad_fn.parents[0].grad_fn.parents[0]
+    assert f"t{id(x)} -> op{id(mul_out)};" in dot and f"t{id(w)} -> op{id(mul_out)};" in dot
+    assert f"op{id(f)} -> t{id(f)};" in dot
+    assert dot.count("->") == 8  # 3 op->output, x and w -> Mul, Mul and the constant -> Add, Add -> Sum
+
+
+def test_step_backward_reports_each_node_and_matches_hand_computed_gradients():
+    x, w, f = _tiny()
+    steps = list(graph.step_backward(f))
+    assert [s.op for s in steps] == ["Sum", "Add", "Mul"]
+    assert [s.output for s in steps] == ["Sum#0", "Add#1", "Mul#2"]
+    np.testing.assert_array_equal(steps[0].grad_output, 1.0)
+    add_inputs = dict(steps[1].input_grads)
+    np.testing.assert_array_equal(add_inputs["Mul#2"], [1, 1])
+    assert add_inputs["constant"] is None
+    mul = dict(steps[2].input_grads)
+    np.testing.assert_array_equal(mul["x"], [3, 4])  # d f / d x = w
+    np.testing.assert_array_equal(mul["w"], [1, 2])  # d f / d w = x
+    np.testing.assert_array_equal(steps[2].leaf_grads["x"], [3, 4])
+    np.testing.assert_array_equal(x.grad, [3, 4])  # the same as backward()
+
+
+def test_step_backward_shows_accumulation_into_a_leaf_used_twice():
+    x = mg.tensor([2.0], requires_grad=True)
+    x.name = "x"
+    f = (x * x + x).sum()  # df/dx = 2x + 1 = 5
+    steps = list(graph.step_backward(f))
+    assert "x" in steps[-1].leaf_grads
+    np.testing.assert_array_equal(x.grad, [5.0])
+    grads_to_x = [g for s in steps for label, g in s.input_grads if label == "x"]
+    assert sorted(float(g[0]) for g in grads_to_x) == [1.0, 2.0, 2.0]
+
+
+def test_summarize_and_render_errors(monkeypatch):
+    assert graph.summarize(np.array([3.0, 4.0])) == "shape (2,) norm 5 [3, 4]"
+    assert graph.summarize(None) == "none"
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="Graphviz 'dot'"):
+        graph.render_dot("digraph{}", "out.png")
+    monkeypatch.setattr(graph.shutil, "which", lambda name: "/usr/bin/dot")
+    with pytest.raises(ValueError, match="unsupported format 'gif'"):
+        graph.render_dot("digraph{}", "out.gif")

@@ -1,0 +1,201 @@
+"""Tensor creation, dtypes, conversion, indexing semantics, errors and numeric properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+
+def test_dtype_rules():
+    assert mg.tensor([1.0, 2.0]).dtype == mg.float32
+    assert mg.tensor(1.5).dtype == np.float32
+    assert mg.tensor([1, 2]).dtype == mg.int64
+    assert mg.tensor([True, False]).dtype == mg.bool_
+    assert mg.tensor(np.zeros(2, dtype=np.float64)).dtype == np.float64
+    assert mg.tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert mg.tensor([1.0], dtype=mg.float64).dtype == np.float64
+
+
+def test_creation_takes_tuple_or_varargs():
+    assert mg.zeros((2, 3)).shape == mg.zeros(2, 3).shape == (2, 3)
+    assert mg.ones(4).shape == (4,)
+    assert mg.full((2, 2), 7.0).data.tolist() == [[7, 7], [7, 7]]
+    assert mg.full((2,), 3).dtype == np.int64
+    assert mg.arange(5).dtype == np.int64 and mg.arange(0, 1, 0.25).dtype == np.float32
+    assert mg.zeros_like(mg.ones(2, dtype=np.float64)).dtype == np.float64
+    assert mg.ones_like(mg.zeros(3)).data.sum() == 3
+    assert mg.randn(2, 3).dtype == np.float32 and mg.rand((4,)).shape == (4,)
+
+
+def test_manual_seed_makes_random_tensors_repeatable():
+    mg.manual_seed(123)
+    a = mg.randn(5).data.copy()
+    mg.manual_seed(123)
+    b = mg.randn(5).data
+    np.testing.assert_array_equal(a, b)
+    assert np.all((mg.rand(100).data >= 0) & (mg.rand(100).data < 1))
+
+
+def test_item_numpy_shape_ndim_T():
+    x = mg.tensor([[1.0, 2.0, 3.0]])
+    assert x.shape == (1, 3) and x.ndim == 2
+    assert x.T.shape == (3, 1)
+    assert isinstance(x.numpy(), np.ndarray)
+    assert mg.tensor([[4.0]]).item() == 4.0
+    with pytest.raises(ValueError, match="one-element"):
+        x.item()
+
+
+def test_ndarray_on_the_left_gives_a_tensor():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], dtype=np.float32) * x
+    assert isinstance(y, mg.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [3, 4])
+
+
+def test_python_scalars_keep_float32():
+    x = mg.tensor([1.0, 2.0])
+    assert (x * 2).dtype == np.float32 and (x + 0.5).dtype == np.float32 and (2 ** x).dtype == np.float32
+
+
+def test_getitem_matches_numpy_and_scatter_adds_repeats():
+    data = np.arange(12.0).reshape(3, 4)
+    x = mg.tensor(data, requires_grad=True)
+    np.testing.assert_array_equal(x[::-1, 1:3].data, data[::-1, 1:3])
+    np.testing.assert_array_equal(x[..., None, 0].data, data[..., None, 0])
+    np.testing.assert_array_equal(x[data > 5].data, data[data > 5])
+    x[[0, 0, 2], 1].sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 1] = 2
+    expected[2, 1] = 1
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+def test_split_and_chunk_follow_numpy_and_pytorch():
+    x = mg.arange(10.0) if False else mg.tensor(np.arange(10.0))
+    assert [p.shape[0] for p in mg.split(x, 5)] == [2] * 5
+    assert [p.shape[0] for p in mg.split(x, [3, 7])] == [3, 4, 3]
+    assert [p.shape[0] for p in mg.chunk(x, 3)] == [4, 4, 2]
+    assert [p.shape[0] for p in mg.chunk(x, 4)] == [3, 3, 3, 1]
+    with pytest.raises(ValueError, match="equal"):
+        mg.split(x, 3)
+
+
+def test_pad_var_transpose_conventions():
+    x = mg.tensor(np.arange(6.0).reshape(2, 3))
+    assert mg.pad(x, ((1, 0), (0, 2))).shape == (3, 5)
+    assert mg.pad(x, ((1, 0), (0, 2)), value=9.0).data[0, 0] == 9.0
+    assert x.var().item() == pytest.approx(np.var(np.arange(6.0)))
+    assert x.var(axis=0, ddof=1).data.tolist() == pytest.approx(np.var(x.data, axis=0, ddof=1).tolist())
+    assert mg.tensor(np.zeros((2, 3, 4))).transpose().shape == (4, 3, 2)
+    assert mg.tensor(np.zeros((2, 3, 4))).transpose(1, 0, 2).shape == (3, 2, 4)
+    assert mg.tensor(np.zeros((2, 3, 4))).swapaxes(0, 2).shape == (4, 3, 2)
+    assert mg.tensor(np.zeros((2, 1))).expand(3, 2, 5).shape == (3, 2, 5)
+    assert mg.tensor(np.zeros((2, 1))).expand((-1, 4)).shape == (2, 4)
+
+
+@pytest.mark.parametrize(
+    "call, kind, words",
+    [
+        (lambda: mg.zeros(4, 3) @ mg.zeros(4, 5), ValueError, ["matmul", "(4, 3)", "(4, 5)"]),
+        (lambda: mg.zeros(2, 3) + mg.zeros(4), ValueError, ["add", "(2, 3)", "(4,)"]),
+        (lambda: mg.zeros(2, 3).reshape(4), ValueError, ["reshape", "(2, 3)", "(4,)"]),
+        (lambda: mg.zeros(2, 3)[5], IndexError, ["getitem", "(2, 3)"]),
+        (lambda: mg.concat([mg.zeros(2, 3), mg.zeros(2, 4)], axis=0), ValueError, ["concat", "(2, 3)", "(2, 4)"]),
+        (lambda: mg.zeros(2, 3).sum(axis=2), IndexError, ["sum", "axis 2"]),
+        (lambda: mg.zeros(3).masked_fill(mg.zeros(3), 1.0), TypeError, ["masked_fill", "bool"]),
+        (lambda: mg.zeros(2, 3).squeeze(1), ValueError, ["squeeze", "(2, 3)"]),
+        (lambda: mg.softmax(mg.zeros(3), axis=1), IndexError, ["softmax", "axis 1"]),
+    ],
+)
+def test_mistakes_raise_clear_errors(call, kind, words):
+    with pytest.raises(kind) as info:
+        call()
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_setitem_only_outside_the_graph():
+    x = mg.zeros(3)
+    x[1] = 5.0
+    assert x.data.tolist() == [0, 5, 0]
+    y = mg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        y[0] = 1.0
+
+
+floats = st.floats(-1e3, 1e3, allow_nan=False, width=64)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3), elements=floats), st.floats(-50, 50))
+def test_softmax_rows_sum_to_one_and_are_shift_invariant(a, shift):
+    y = mg.softmax(mg.tensor(a), axis=-1).data
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(mg.softmax(mg.tensor(a + shift), axis=-1).data, y, atol=1e-12)
+
+
+def test_softmax_is_stable_for_huge_logits_and_fully_masked_rows():
+    x = mg.tensor([[1e4, 0.0, -1e4], [-np.inf, -np.inf, -np.inf]], requires_grad=True)
+    y = mg.softmax(x, axis=-1)
+    assert np.all(np.isfinite(y.data))
+    np.testing.assert_allclose(y.data[0], [1, 0, 0])
+    np.testing.assert_array_equal(y.data[1], [0, 0, 0])
+    (y * mg.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad[1], [0, 0, 0])
+    assert np.all(np.isfinite(mg.log_softmax(mg.tensor([1e4, 0.0])).data))
+
+
+def test_masked_fill_then_softmax_gives_zero_weight_where_masked():
+    scores = mg.tensor(np.random.default_rng(0).standard_normal((2, 4)), requires_grad=True)
+    mask = mg.tensor(np.array([[True, True, False, False], [False] * 4]))
+    w = mg.softmax(mg.masked_fill(scores, ~mask, -np.inf), axis=-1)
+    np.testing.assert_array_equal(w.data[0, 2:], 0)
+    np.testing.assert_array_equal(w.data[1], 0)
+    w.sum().backward()
+    assert np.all(np.isfinite(scores.grad))
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, max_side=4), elements=floats), st.data())
+def test_reshape_and_transpose_round_trip(a, data):
+    x = mg.tensor(a)
+    perm = data.draw(st.permutations(range(a.ndim)))
+    back = x.transpose(*perm).transpose(*np.argsort(perm).tolist())
+    np.testing.assert_array_equal(back.data, a)
+    np.testing.assert_array_equal(x.reshape(-1).reshape(a.shape).data, a)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3), elements=floats))
+def test_gradient_of_sum_is_ones(a):
+    x = mg.tensor(a, requires_grad=True)
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones_like(a))
+
+
+@settings(max_examples=30, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), elements=floats))
+def test_reductions_match_numpy(a):
+    x = mg.tensor(a)
+    for axis in (None, 0, -1):
+        for keepdims in (False, True):
+            for name in ("sum", "mean", "max", "min", "var"):
+                np.testing.assert_allclose(
+                    getattr(x, name)(axis=axis, keepdims=keepdims).data,
+                    getattr(np, name)(a, axis=axis, keepdims=keepdims),
+                    rtol=1e-9, atol=1e-9,
+                )
+
+
+def test_matmul_matches_numpy_for_1d_and_batched_broadcasting():
+    rng = np.random.default_rng(1)
+    for sa, sb in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((5, 2, 3), (3, 4)), ((5, 1, 2, 3), (4, 3, 2))]:
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        np.testing.assert_allclose((mg.tensor(a) @ mg.tensor(b)).data, a @ b, rtol=1e-12)
