@@ -7,7 +7,7 @@
     array([2., 4., 6.], dtype=float32)
 """
 
-from . import functional, ops
+from . import functional, ops, optim, serialization
 from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange, empty, eye, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like, tensor,
@@ -23,6 +23,7 @@ from .ops import (
     swapaxes, take_along_axis, tanh, transpose, unsqueeze, var, where,
 )
 from .rng import manual_seed
+from .serialization import load, save
 from .tensor import Tensor
 
 concatenate = concat
