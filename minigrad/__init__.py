@@ -7,14 +7,16 @@
     array([2., 4., 6.], dtype=float32)
 """
 
-from . import functional, ops, optim, serialization
+from . import functional, nn, ops, optim, serialization
 from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange, empty, eye, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like, tensor,
     zeros, zeros_like,
 )
 from .dtypes import bool_, float16, float32, float64, int32, int64
-from .errors import AnomalyError, BackwardError, CheckpointError, GradcheckError, MinigradError, ShapeError
+from .errors import (
+    AnomalyError, BackwardError, CheckpointError, GradcheckError, MinigradError, ShapeError, StateDictError,
+)
 from .gradcheck import gradcheck
 from .ops import (
     abs, add, argmax, argmin, astype, broadcast_to, chunk, clip, concat, div, exp, expand, flatten, gelu,

@@ -28,3 +28,10 @@ class GradcheckError(MinigradError, AssertionError):
 
 class CheckpointError(MinigradError, OSError):
     """A checkpoint file is missing, truncated, corrupt or does not match."""
+
+
+class StateDictError(MinigradError, KeyError):
+    """``load_state_dict(strict=True)`` found missing or unexpected keys; the message lists them."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message and escape its newlines
+        return str(self.args[0]) if self.args else ""
