@@ -1,0 +1,95 @@
+"""models: attention modules and sequence-to-sequence models built on minigrad, by name.
+
+    >>> import models
+    >>> models.names()[:5]
+    ['rnn', 'rnn-attn', 'rnn-luong', 'transformer', 'encoder']
+    >>> model = models.build("rnn-attn", 14, 14, hidden_dim=64)
+    >>> type(model).__name__, model.config.hidden_dim
+    ('RNNSeq2Seq', 64)
+
+Names: ``rnn`` (GRU/LSTM encoder-decoder, no attention; Sutskever et al. 2014),
+``rnn-attn`` (Bahdanau attention), ``rnn-luong`` (Luong attention), ``transformer``
+(Vaswani et al. 2017) and ``encoder`` (the Transformer encoder alone, one output per input
+position). Every model shares the ``models.base.Seq2Seq`` interface: ``forward(src, tgt_in,
+src_lengths=None) -> logits``, ``greedy_decode(src, max_len)``, ``beam_search(src, beam_size,
+max_len)``.
+
+Hyper-parameters are the fields of ``config_for(name)`` (a dataclass holding the defaults);
+the special token ids ``pad_id``, ``bos_id``, ``eos_id`` (0, 1, 2) are separate keyword
+arguments of ``build``. This package never imports ``tasks`` or ``cli``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any, Callable
+
+from .attention import (
+    BahdanauAttention, KVCache, LuongAttention, MultiHeadAttention, causal_mask, padding_mask,
+    scaled_dot_product_attention,
+)
+from .base import Seq2Seq
+from .rnn import RNNConfig, RNNSeq2Seq
+from .transformer import Transformer, TransformerConfig, TransformerEncoderModel
+
+_Builder = Callable[..., Seq2Seq]
+
+
+def _rnn(attention: str | None) -> _Builder:
+    def make(src: int, tgt: int, config: RNNConfig, **ids: int) -> Seq2Seq:
+        return RNNSeq2Seq(src, tgt, config, attention=attention, **ids)
+
+    return make
+
+
+_REGISTRY: dict[str, tuple[type, _Builder]] = {
+    "rnn": (RNNConfig, _rnn(None)),
+    "rnn-attn": (RNNConfig, _rnn("bahdanau")),
+    "rnn-luong": (RNNConfig, _rnn("luong")),
+    "transformer": (TransformerConfig, Transformer),
+    "encoder": (TransformerConfig, TransformerEncoderModel),
+}
+
+
+def names() -> list[str]:
+    """The model names ``build`` accepts."""
+    return list(_REGISTRY)
+
+
+def _entry(name: str) -> tuple[type, _Builder]:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def config_for(name: str) -> Any:
+    """The hyper-parameter dataclass of model ``name``, holding the defaults (a fresh instance)."""
+    return _entry(name)[0]()
+
+
+def build(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, *, pad_id: int = 0,
+          bos_id: int = 1, eos_id: int = 2, **hyper: Any) -> Seq2Seq:
+    """Build model ``name`` for the given vocabularies (``tgt_vocab_size`` defaults to the source's).
+
+    ``hyper`` overrides fields of ``config_for(name)``; an unknown one, or an inconsistent
+    value (num_heads not dividing d_model, a non-positive size, a cell other than gru/lstm,
+    ...), raises ValueError with one message naming it.
+    """
+    config_cls, make = _entry(name)
+    valid = [f.name for f in fields(config_cls)]
+    unknown = [key for key in hyper if key not in valid]
+    if unknown:
+        raise ValueError(
+            f"unknown hyper-parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for model {name!r}; "
+            f"valid: {', '.join(valid)}"
+        )
+    config = replace(config_cls(), **hyper).validate()
+    tgt_vocab_size = src_vocab_size if tgt_vocab_size is None else tgt_vocab_size
+    return make(src_vocab_size, tgt_vocab_size, config, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+
+
+__all__ = [
+    "build", "names", "config_for", "Seq2Seq", "RNNConfig", "RNNSeq2Seq", "TransformerConfig", "Transformer",
+    "TransformerEncoderModel", "MultiHeadAttention", "BahdanauAttention", "LuongAttention", "KVCache",
+    "scaled_dot_product_attention", "causal_mask", "padding_mask",
+]
