@@ -153,12 +153,12 @@ class Function:
     ``i`` wants a gradient, and ``ctx.saved`` holds what ``save_for_backward`` got.
     """
 
-    def __init__(self) -> None:
-        self.parents: tuple = ()
-        self.needs_input_grad: tuple = ()
-        self.saved: tuple | None = ()
-        self.freed = False
-        self.created_at: str | None = None
+    # Class-level defaults: a node only stores what differs (creating nodes is on the hot path).
+    parents: tuple = ()
+    needs_input_grad: tuple = ()
+    saved: tuple | None = ()
+    freed: bool = False
+    created_at: str | None = None
 
     # --- used inside forward
     def save_for_backward(self, *arrays: Any) -> None:

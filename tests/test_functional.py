@@ -141,3 +141,13 @@ def test_functional_parity_with_pytorch():
     for approx in ("none", "tanh"):
         np.testing.assert_allclose(mg.gelu(mg.tensor(v), approximate=approx).data,
                                    tf.gelu(torch.tensor(v), approximate=approx).numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("affine", ["weight", "bias"])
+def test_layer_norm_with_only_one_affine_parameter_gets_its_gradient(affine):
+    x = mg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    p = mg.tensor(rng.standard_normal(4), requires_grad=True)
+    kw = {affine: p}
+    assert mg.gradcheck(lambda a, q: F.layer_norm(a, 4, **{affine: q}), [x, p])
+    F.layer_norm(x, 4, **kw).sum().backward()
+    assert p.grad is not None

@@ -237,6 +237,7 @@ class LayerNorm(Function):
             rows, None if weight is None else weight.reshape(-1), None if bias is None else bias.reshape(-1), eps
         )
         ctx.save_for_backward(rows, weight, mean, rstd)
+        ctx.has_bias = bias is not None
         ctx.shapes = (x.shape, x.shape[x.ndim - len(np.shape(weight if weight is not None else bias)):] if
                       weight is not None or bias is not None else None)
         return y.reshape(x.shape)
@@ -245,7 +246,8 @@ class LayerNorm(Function):
     def backward(ctx, grad):
         rows, weight, mean, rstd = ctx.saved
         g = np.ascontiguousarray(grad).reshape(rows.shape)
-        dx, dw, db = kernels.layer_norm_backward(g, rows, None if weight is None else weight.reshape(-1), mean, rstd)
+        dx, dw, db = kernels.layer_norm_backward(g, rows, None if weight is None else weight.reshape(-1), mean, rstd,
+                                                 has_bias=ctx.has_bias)
         x_shape, norm_shape = ctx.shapes
         dw = None if dw is None else dw.reshape(norm_shape)
         db = None if db is None else db.reshape(norm_shape)

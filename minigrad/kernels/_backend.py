@@ -1,0 +1,57 @@
+"""Kernel backend selection: Numba (default) or the plain NumPy references.
+
+The backend is read once from the environment variable ``MINIGRAD_KERNELS`` when
+``minigrad.kernels`` is imported and kept in the module-level variable ``_BACKEND``, which
+every public kernel reads at call time (one attribute look-up). ``set_backend`` changes it
+for the running process (tests, benchmarks, debugging).
+
+This module imports only the standard library: selecting a backend never imports Numba.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENV_VAR = "MINIGRAD_KERNELS"
+BACKENDS = ("numba", "numpy")
+DEFAULT_BACKEND = "numba"
+
+
+def parse_backend(value: str, source: str = "backend") -> str:
+    """Return the canonical backend name for ``value`` or raise ValueError.
+
+    ``source`` names where the value came from (the environment variable or the
+    ``set_backend`` argument) so the message points at what to fix.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{source} must be a string, one of {', '.join(BACKENDS)}; got {value!r}")
+    name = value.strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(
+            f"{source}={value!r} is not a valid minigrad kernel backend; "
+            f"valid choices: {', '.join(repr(b) for b in BACKENDS)}"
+        )
+    return name
+
+
+def _backend_from_env() -> str:
+    value = os.environ.get(ENV_VAR)
+    if value is None:
+        return DEFAULT_BACKEND
+    return parse_backend(value, ENV_VAR)
+
+
+_BACKEND: str = _backend_from_env()
+
+
+def backend() -> str:
+    """The backend the public kernels dispatch to now: ``"numba"`` or ``"numpy"``."""
+    return _BACKEND
+
+
+def set_backend(name: str) -> str:
+    """Select the backend (``"numba"`` or ``"numpy"``) for this process; return the previous one."""
+    global _BACKEND
+    previous = _BACKEND
+    _BACKEND = parse_backend(name, "set_backend")
+    return previous

@@ -1,0 +1,90 @@
+"""Numba implementations behind ``minigrad.kernels.norms`` (imported on first use only)."""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ._nbmath import row_sums
+
+# Reassociation lets the row sums vectorize. No FMA contraction: with it, g*w - mean(g*w)
+# became fma(g, w, -c) != 0 for D = 1 and the rounding error got multiplied by rstd.
+_FASTMATH = {"reassoc", "nsz"}
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def layer_norm_forward(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
+    """y = (x - mean) * rstd * weight + bias over each row of x.
+
+    x, y (N, D) float32/float64 C-contiguous; weight, bias (D,) (ignored, may be empty,
+    when has_weight / has_bias is False); eps a scalar of x's dtype. Writes mean (N,) and
+    rstd (N,) = 1 / sqrt(biased variance + eps).
+    """
+    N, D = x.shape
+    one = x.dtype.type(1)
+    inv_d = one / x.dtype.type(D)
+    row_sums(x, mean)
+    for r in range(N):
+        mu = mean[r] * inv_d
+        acc = x.dtype.type(0)
+        for j in range(D):
+            d = x[r, j] - mu
+            acc += d * d
+        rs = one / math.sqrt(acc * inv_d + eps)
+        mean[r] = mu
+        rstd[r] = rs
+        if has_weight and has_bias:
+            for j in range(D):
+                y[r, j] = (x[r, j] - mu) * rs * weight[j] + bias[j]
+        elif has_weight:
+            for j in range(D):
+                y[r, j] = (x[r, j] - mu) * rs * weight[j]
+        elif has_bias:
+            for j in range(D):
+                y[r, j] = (x[r, j] - mu) * rs + bias[j]
+        else:
+            for j in range(D):
+                y[r, j] = (x[r, j] - mu) * rs
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
+def layer_norm_backward(grad, x, weight, has_weight, mean, rstd, dx, dweight, dbias):
+    """Backward of ``layer_norm_forward`` in one pass over the rows.
+
+    grad, x, dx (N, D); weight (D,) (ignored when has_weight is False); mean, rstd (N,).
+    With xhat = (x - mean) * rstd and gw = grad * weight:
+      dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat))   (row means)
+      dweight (D,) = sum_rows grad * xhat,  dbias (D,) = sum_rows grad   (both written).
+    """
+    N, D = x.shape
+    zero = x.dtype.type(0)
+    inv_d = x.dtype.type(1) / x.dtype.type(D)
+    for j in range(D):
+        dweight[j] = zero
+        dbias[j] = zero
+    for r in range(N):
+        mu = mean[r]
+        rs = rstd[r]
+        s1 = zero
+        s2 = zero
+        if has_weight:
+            for j in range(D):
+                gw = grad[r, j] * weight[j]
+                s1 += gw
+                s2 += gw * (x[r, j] - mu)
+        else:
+            for j in range(D):
+                gw = grad[r, j]
+                s1 += gw
+                s2 += gw * (x[r, j] - mu)
+        c1 = s1 * inv_d
+        c2 = s2 * rs * inv_d  # mean(gw * xhat)
+        for j in range(D):
+            g = grad[r, j]
+            xhat = (x[r, j] - mu) * rs
+            gw = g * weight[j] if has_weight else g
+            dx[r, j] = rs * (gw - c1 - xhat * c2)
+            dweight[j] += g * xhat
+            dbias[j] += g

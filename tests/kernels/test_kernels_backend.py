@@ -1,0 +1,110 @@
+"""Backend selection, lazy Numba import, and the shape of the public API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad.kernels as K
+from minigrad.kernels import _backend
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_KERNELS"}
+    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_import_does_not_import_numba():
+    proc = run_python(
+        "import sys, minigrad.kernels, minigrad\n"
+        "assert 'numba' not in sys.modules, sorted(m for m in sys.modules if 'numba' in m)\n"
+        "import numpy as np\n"
+        "minigrad.kernels.softmax(np.zeros((2, 3), np.float32))\n"
+        "assert 'numba' in sys.modules\n"
+        "print('ok')"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_numpy_backend_never_imports_numba():
+    proc = run_python(
+        "import sys, numpy as np, minigrad.kernels as K\n"
+        "assert K.backend() == 'numpy'\n"
+        "K.softmax(np.zeros((2, 3)))\n"
+        "K.matmul(np.ones((300, 2, 2)), np.ones((300, 2, 2)))\n"
+        "assert 'numba' not in sys.modules\n"
+        "print('ok')",
+        MINIGRAD_KERNELS="numpy",
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_env_var_bad_value_names_variable_value_and_choices():
+    proc = run_python("import minigrad.kernels", MINIGRAD_KERNELS="cuda")
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ValueError")
+    for part in ("MINIGRAD_KERNELS", "'cuda'", "'numba'", "'numpy'"):
+        assert part in last
+
+
+@pytest.mark.parametrize("value,expected", [("numba", "numba"), ("numpy", "numpy"), (" NumPy ", "numpy")])
+def test_env_var_valid_values(value, expected):
+    proc = run_python("import minigrad.kernels as K; print(K.backend())", MINIGRAD_KERNELS=value)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == expected
+
+
+def test_default_backend_is_numba():
+    proc = run_python("import minigrad.kernels as K; print(K.backend())")
+    assert proc.stdout.strip() == "numba"
+
+
+def test_set_backend_switches_and_returns_previous():
+    start = K.backend()
+    try:
+        assert K.set_backend("numpy") == start
+        assert K.backend() == "numpy"
+        assert K.set_backend("numba") == "numpy"
+        assert K.backend() == "numba"
+    finally:
+        K.set_backend(start)
+
+
+def test_set_backend_rejects_unknown_name():
+    with pytest.raises(ValueError, match="'numba', 'numpy'"):
+        K.set_backend("torch")
+    with pytest.raises(ValueError):
+        _backend.parse_backend("", "MINIGRAD_KERNELS")
+
+
+def test_numba_backend_really_runs_numba():
+    from minigrad.kernels import activations
+
+    with_backend = K.set_backend("numba")
+    try:
+        K.softmax(np.zeros((2, 3), np.float32))
+        assert activations._nb is not None
+    finally:
+        K.set_backend(with_backend)
+
+
+def test_every_kernel_has_a_reference():
+    public = [n for n in K.__all__ if n not in ("backend", "set_backend")]
+    kernels = [n for n in public if not n.endswith("_ref")]
+    assert len(kernels) == 13
+    for name in kernels:
+        assert f"{name}_ref" in public, name
+        assert callable(getattr(K, name)) and callable(getattr(K, f"{name}_ref"))
+        assert getattr(K, name).__doc__, name

@@ -1,0 +1,113 @@
+"""Layer norm forward/backward: Numba == NumPy reference == finite differences == PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kernel_testutils import assert_close, dtypes, non_contiguous, random_array, seeds, use_backend
+from minigrad import kernels as K
+
+
+def run(backend, x, w, b, grad, eps=1e-5):
+    with use_backend(backend):
+        y, mean, rstd = K.layer_norm_forward(x, w, b, eps)
+        dx, dw, db = K.layer_norm_backward(grad, x, w, mean, rstd, has_bias=b is not None)
+    return y, mean, rstd, dx, dw, db
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lead=st.lists(st.integers(1, 6), min_size=1, max_size=2),
+    d=st.integers(1, 80),
+    dtype=dtypes,
+    seed=seeds,
+    affine=st.sampled_from(["both", "weight", "bias", "none"]),
+    offset=st.sampled_from([0.0, 100.0]),
+    strided=st.booleans(),
+)
+def test_numba_matches_reference(lead, d, dtype, seed, affine, offset, strided):
+    rng = np.random.default_rng(seed)
+    shape = tuple(lead) + (d,)
+    x = random_array(rng, shape, dtype) + dtype(offset)
+    w = random_array(rng, d, dtype) if affine in ("both", "weight") else None
+    b = random_array(rng, d, dtype) if affine in ("both", "bias") else None
+    grad = random_array(rng, shape, dtype)
+    if strided:
+        x = non_contiguous(x)
+    fast = run("numba", x, w, b, grad)
+    slow = run("numpy", x, w, b, grad)
+    rows = int(np.prod(lead))
+    for name, f, s in zip(("y", "mean", "rstd", "dx", "dweight", "dbias"), fast, slow):
+        if s is None:
+            assert f is None, name
+            continue
+        # x + 100 loses ~7 bits of the float32 deviations (both sides); grads sum over rows.
+        scale = {"y": 1 + offset, "mean": 1 + offset, "dx": 1 + offset, "rstd": 1,
+                 "dweight": rows * (1 + offset), "dbias": rows}[name]
+        assert_close(f, s, dtype, scale=scale, rtol=None if dtype == np.float64 or offset == 0 else 1e-3)
+    assert fast[1].shape == shape[:-1] and fast[2].shape == shape[:-1]
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_backward_matches_finite_differences(backend):
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((3, 5)), rng.standard_normal(5), rng.standard_normal(5)
+    g = rng.standard_normal((3, 5))
+
+    def loss(x_, w_, b_):
+        with use_backend(backend):
+            return float(np.sum(K.layer_norm_forward(x_, w_, b_, 1e-5)[0] * g))
+
+    _, _, _, dx, dw, db = run(backend, x, w, b, g)
+    for arg, analytic in ((0, dx), (1, dw), (2, db)):
+        params = [x, w, b]
+        numeric = np.zeros_like(params[arg])
+        for idx in np.ndindex(numeric.shape):
+            plus = [p.copy() for p in params]
+            minus = [p.copy() for p in params]
+            plus[arg][idx] += 1e-6
+            minus[arg][idx] -= 1e-6
+            numeric[idx] = (loss(*plus) - loss(*minus)) / 2e-6
+        np.testing.assert_allclose(analytic, numeric, atol=1e-7)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_statistics_are_biased_and_outputs_normalized(backend):
+    x = np.random.default_rng(1).standard_normal((4, 16)).astype(np.float32) * 3 + 2
+    with use_backend(backend):
+        y, mean, rstd = K.layer_norm_forward(x, None, None, 1e-5)
+    assert y.dtype == mean.dtype == rstd.dtype == np.float32
+    np.testing.assert_allclose(mean, x.mean(1), rtol=1e-5)
+    np.testing.assert_allclose(rstd, 1 / np.sqrt(x.var(1) + 1e-5), rtol=1e-5)
+    np.testing.assert_allclose(y.mean(1), 0, atol=1e-6)
+    np.testing.assert_allclose(y.var(1), 1, rtol=1e-3)
+    with use_backend(backend):
+        assert K.layer_norm_backward(x, x, None, mean, rstd)[1:] == (None, None)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matches_torch(dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x, g = random_array(rng, (30, 24), dtype, 2.0), random_array(rng, (30, 24), dtype)
+    w, b = random_array(rng, 24, dtype), random_array(rng, 24, dtype)
+    y, mean, rstd, dx, dw, db = run("numba", x, w, b, g)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.layer_norm(tx, (24,), tw, tb, 1e-5)
+    ty.backward(torch.tensor(g))
+    for mine, theirs, scale in ((y, ty, 1), (dx, tx.grad, 1), (dw, tw.grad, 30), (db, tb.grad, 30)):
+        assert_close(mine, theirs.detach().numpy(), dtype, scale=scale)
+
+
+def test_argument_errors():
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"weight shape \(4,\)"):
+        K.layer_norm_forward(x, np.ones(4), None, 1e-5)
+    with pytest.raises(ValueError, match="grad shape"):
+        K.layer_norm_backward(np.zeros((3, 3)), x, None, np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError, match="non-empty last axis"):
+        K.layer_norm_forward(np.zeros((2, 0)), None, None, 1e-5)
