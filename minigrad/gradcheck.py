@@ -4,10 +4,13 @@
 grad by +-eps, and compares (f(x+eps) - f(x-eps)) / 2eps with what backward gives.
 A non-scalar output is reduced through a fixed random projection
 ``sum(out * P)``, which checks the whole Jacobian-vector product at once.
+``gradient_errors`` does the same comparison and returns the errors as numbers
+(``minigrad gradcheck`` prints them for every op of ``minigrad.optable``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -33,20 +36,88 @@ def _scalar(result, projections: list[np.ndarray]) -> Tensor:
     return total
 
 
-def gradcheck(
+@dataclass
+class GradientErrors:
+    """How far the analytic gradients of ``fn`` are from central differences.
+
+    ``inputs`` has one ``InputErrors`` per checked input (those requiring grad), in order.
+    ``max_abs`` is the largest ``|analytic - numeric|`` over every checked element;
+    ``max_rel`` the largest ``|analytic - numeric| / |numeric|`` over the elements whose
+    numeric gradient exceeds ``atol`` in magnitude (elsewhere a ratio only measures noise;
+    0.0 when there are none). ``passed`` applies ``gradcheck``'s rule to every element:
+    ``|analytic - numeric| <= atol + rtol * |numeric|``.
+    """
+
+    inputs: list["InputErrors"]
+    atol: float
+    rtol: float
+
+    @property
+    def max_abs(self) -> float:
+        return max((e.max_abs for e in self.inputs), default=0.0)
+
+    @property
+    def max_rel(self) -> float:
+        return max((e.max_rel for e in self.inputs), default=0.0)
+
+    @property
+    def passed(self) -> bool:
+        return all(e.passed for e in self.inputs)
+
+
+@dataclass
+class InputErrors:
+    """The analytic and numeric gradient of one input (``index`` is its 0-based position)."""
+
+    index: int
+    analytic: np.ndarray
+    numeric: np.ndarray
+    atol: float
+    rtol: float
+
+    @property
+    def error(self) -> np.ndarray:
+        return np.abs(self.analytic - self.numeric)
+
+    @property
+    def bad(self) -> np.ndarray:
+        # written as "not within tolerance" so that a NaN gradient counts as wrong
+        return ~(self.error <= self.atol + self.rtol * np.abs(self.numeric))
+
+    @property
+    def passed(self) -> bool:
+        return not self.bad.any()
+
+    @property
+    def max_abs(self) -> float:
+        return float(self.error.max()) if self.error.size else 0.0
+
+    @property
+    def max_rel(self) -> float:
+        significant = np.abs(self.numeric) > self.atol
+        if not significant.any():
+            return 0.0
+        return float((self.error[significant] / np.abs(self.numeric[significant])).max())
+
+    def worst(self) -> tuple[int, ...]:
+        """Index of the worst failing element (the worst element when none fails)."""
+        error = self.error
+        score = np.where(self.bad, error, -1.0) if self.bad.any() else error
+        return tuple(int(w) for w in np.unravel_index(np.argmax(score), self.analytic.shape))
+
+
+def gradient_errors(
     fn: Callable,
     inputs: Sequence,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
-) -> bool:
-    """Return True if ``fn``'s analytic gradients match central differences.
-
-    Every input Tensor that requires grad is converted to float64 (the check is
-    meaningless in float32) and checked element by element. Raises
-    ``GradcheckError`` naming the input (0-based), the worst element's index,
-    the analytic and numeric values and the error.
+) -> GradientErrors:
+    """Compute the analytic and the central-difference gradient of every input that
+    requires grad, in float64, and return them with their errors (never raises for a
+    wrong gradient: ``gradcheck`` is this plus the verdict). ``atol``/``rtol`` only
+    decide ``passed`` and which elements count for ``max_rel``.
     """
     prepared = []
     for x in inputs:
@@ -73,6 +144,7 @@ def gradcheck(
         with enable_grad():
             return float(_scalar(fn(*prepared), projections).data)
 
+    results = []
     for i in checked:
         x = prepared[i]
         analytic = np.zeros_like(x.data) if x.grad is None else x.grad
@@ -86,13 +158,32 @@ def gradcheck(
             minus = evaluate()
             flat[j] = original
             numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
-        error = np.abs(analytic - numeric)
-        bad = error > atol + rtol * np.abs(numeric)
-        if bad.any():
-            worst = np.unravel_index(np.argmax(np.where(bad, error, -1)), x.shape)
-            worst = tuple(int(w) for w in worst)
+        results.append(InputErrors(i, analytic, numeric, atol, rtol))
+    return GradientErrors(results, atol, rtol)
+
+
+def gradcheck(
+    fn: Callable,
+    inputs: Sequence,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Return True if ``fn``'s analytic gradients match central differences.
+
+    Every input Tensor that requires grad is converted to float64 (the check is
+    meaningless in float32) and checked element by element. Raises
+    ``GradcheckError`` naming the input (0-based), the worst element's index,
+    the analytic and numeric values and the error. ``gradient_errors`` gives the
+    same comparison as numbers instead of a verdict.
+    """
+    for result in gradient_errors(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed).inputs:
+        if not result.passed:
+            worst = result.worst()
             raise GradcheckError(
-                f"gradcheck: gradient of input {i} is wrong at index {worst}: analytic {analytic[worst]:.6g}, "
-                f"numeric {numeric[worst]:.6g}, error {error[worst]:.3g} > atol {atol} + rtol {rtol} * |numeric|"
+                f"gradcheck: gradient of input {result.index} is wrong at index {worst}: "
+                f"analytic {result.analytic[worst]:.6g}, numeric {result.numeric[worst]:.6g}, "
+                f"error {result.error[worst]:.3g} > atol {atol} + rtol {rtol} * |numeric|"
             )
     return True

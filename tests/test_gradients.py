@@ -1,4 +1,5 @@
-"""The Hypothesis gradient suite: every op in the table is gradchecked in float64."""
+"""The Hypothesis gradient suite: every op of ``minigrad.optable`` is gradchecked in float64
+on drawn shapes and arguments, and on the table's own fixed examples."""
 
 from __future__ import annotations
 
@@ -9,34 +10,36 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.ops
-from gradcases import CASES, NON_DIFFERENTIABLE, Case, _values
+from gradcases import NON_DIFFERENTIABLE, STRATEGIES, values
+from minigrad import optable
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-def _draw(data, case: Case):
-    if case.custom is not None:
-        fn, arrays = data.draw(case.custom)
-        return fn, arrays, {}
-    shapes = data.draw(case.shapes)
-    domains = case.domain if isinstance(case.domain, list) else [case.domain] * len(shapes)
-    arrays = [_values(data.draw, s, lo, hi) for s, (lo, hi) in zip(shapes, domains)]
-    kwargs = data.draw(case.kwargs(shapes))
-    if case.exclude is not None:
-        assume(not case.exclude(*arrays, **kwargs))
-    return case.fn, arrays, kwargs
-
-
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_gradient_matches_central_differences(case: Case):
+@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
+def test_gradient_matches_central_differences(entry: optable.OpEntry):
     @SETTINGS
     @given(data=st.data())
     def check(data):
-        fn, arrays, kwargs = _draw(data, case)
+        shapes, kwargs = data.draw(STRATEGIES[entry.name])
+        arrays = [values(data.draw, s, lo, hi) for s, (lo, hi) in zip(shapes, entry.domains(len(shapes)))]
+        if entry.exclude is not None:
+            assume(not entry.exclude(*arrays, **kwargs))
         tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
-        assert mg.gradcheck(lambda *ts: fn(*ts, **kwargs), tensors, eps=case.eps, atol=case.atol, rtol=case.rtol)
+        assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
+                            eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
 
     check()
+
+
+def test_every_table_example_passes_and_reports_small_errors():
+    rows = optable.check_ops()
+    assert [r.op for r in rows] == [e.name for e in optable.OPS]
+    failed = [f"{r.op}: {r.failure}" for r in rows if not r.passed]
+    assert not failed, failed
+    for row, entry in zip(rows, optable.OPS):
+        assert len(row.shapes) == len(entry.examples) >= 2
+        assert 0.0 <= row.max_abs <= entry.atol + 10 * entry.rtol
 
 
 def _public_ops() -> set[str]:
@@ -44,10 +47,15 @@ def _public_ops() -> set[str]:
             and not isinstance(getattr(minigrad.ops, name), type(minigrad))}
 
 
-def test_every_public_op_has_a_gradient_case():
-    covered = {c.name for c in CASES}
-    missing = _public_ops() - covered - NON_DIFFERENTIABLE
-    assert not missing, f"ops without an entry in tests/gradcases.py: {sorted(missing)}"
+def test_every_public_op_has_a_table_entry_and_a_strategy():
+    differentiable = _public_ops() - set(NON_DIFFERENTIABLE)
+    missing_entry = differentiable - set(optable.ENTRIES)
+    assert not missing_entry, f"ops without an entry in minigrad/optable.py: {sorted(missing_entry)}"
+    missing_strategy = set(optable.ENTRIES) - set(STRATEGIES)
+    assert not missing_strategy, f"ops without a Hypothesis strategy in tests/gradcases.py: {sorted(missing_strategy)}"
+    assert not set(STRATEGIES) - set(optable.ENTRIES), "a strategy for an op that is not in the table"
+    assert set(NON_DIFFERENTIABLE) <= _public_ops(), "NON_DIFFERENTIABLE names an op that does not exist"
+    assert not set(NON_DIFFERENTIABLE) & set(optable.ENTRIES)
 
 
 def test_a_wrong_backward_is_caught():

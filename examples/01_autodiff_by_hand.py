@@ -5,7 +5,7 @@
 We write the chain rule out by hand (the local derivative of each step, multiplied
 backwards from the output), then ask minigrad for the same two numbers.
 
-Run:  python examples/autodiff_by_hand.py
+Run:  python examples/01_autodiff_by_hand.py
 """
 
 import math

@@ -1,0 +1,371 @@
+"""The op table: one entry per differentiable public op, and a float64 check over it.
+
+Each ``OpEntry`` says how to call the op on tensors (``fn(*tensors, **kwargs)``),
+where its inputs may live (``domain``), which points to skip because the op has no
+derivative there (``exclude``: ties, kinks), the tolerances of the check, and a few
+fixed ``examples``: input shapes (broadcasting, size-1 and 0-d among them) with
+keyword arguments. ``minigrad gradcheck`` runs the examples; the test suite draws
+many more shapes and keyword arguments with Hypothesis and calls the same ``fn``.
+
+    >>> from minigrad import optable
+    >>> row = optable.check_ops(["mul"])[0]
+    >>> row.op, row.passed, row.shapes[1]
+    ('mul', True, '(2, 3), (3,)')
+
+Index arguments (targets, gather indices, masks) are keyword arguments holding
+integer or bool ndarrays, so one entry covers every way the op is called.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from . import functional as F
+from . import ops
+from . import rng as _rng
+from .errors import GradcheckError
+from .gradcheck import gradient_errors
+from .tensor import Tensor
+
+Shape = tuple[int, ...]
+Domain = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One fixed call: a shape per tensor input and the keyword arguments."""
+
+    shapes: tuple[Shape, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """'(2, 3), (3,)' followed by the keyword arguments, e.g. 'axis=1'."""
+        text = ", ".join(str(tuple(s)) for s in self.shapes)
+        extras = [f"{k}={_short(v)}" for k, v in self.kwargs.items()]
+        return text + (" " + " ".join(extras) if extras else "")
+
+
+def ex(*shapes: Shape, **kwargs: Any) -> Example:
+    """``ex((2, 3), (3,), axis=0)``: an ``Example`` with one shape per tensor input."""
+    return Example(tuple(tuple(s) for s in shapes), kwargs)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<{value.dtype} {value.shape}>"
+    if isinstance(value, slice):
+        parts = ["" if v is None else str(v) for v in (value.start, value.stop, value.step)]
+        return ":".join(parts).rstrip(":") or ":"
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return np.dtype(value).name
+    if isinstance(value, tuple):
+        return "(" + ",".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class OpEntry:
+    """One row of the op table.
+
+    ``fn(*tensors, **kwargs)`` returns a Tensor (or a list of Tensors, each checked).
+    ``domain`` is one (low, high) for every input or a list with one pair per input.
+    ``exclude(*arrays, **kwargs)`` is True at points where the op is not
+    differentiable; such draws are skipped. ``atol``/``rtol``/``eps`` are passed to
+    the gradient check.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    examples: tuple[Example, ...]
+    domain: Domain | list[Domain] = (-2.0, 2.0)
+    exclude: Callable[..., bool] | None = None
+    atol: float = 1e-5
+    rtol: float = 1e-3
+    eps: float = 1e-6
+
+    def domains(self, n: int) -> list[Domain]:
+        """The (low, high) of each of ``n`` inputs."""
+        if isinstance(self.domain, list):
+            if len(self.domain) != n:
+                raise ValueError(f"{self.name}: {len(self.domain)} domains for {n} inputs")
+            return list(self.domain)
+        return [self.domain] * n
+
+    def sample(self, example: Example, rng: np.random.Generator, tries: int = 200) -> list[np.ndarray]:
+        """Float64 inputs of the example's shapes, uniform in the domain, redrawn while excluded."""
+        domains = self.domains(len(example.shapes))
+        for _ in range(tries):
+            arrays = [rng.uniform(lo, hi, size=s) for s, (lo, hi) in zip(example.shapes, domains)]
+            if self.exclude is None or not self.exclude(*arrays, **example.kwargs):
+                return arrays
+        raise ValueError(f"{self.name}: every draw for {example.describe()} was excluded")
+
+
+# ---------------------------------------------------------------- exclusions (kinks and ties)
+
+
+def near(values: np.ndarray, *points: float, gap: float = 1e-3) -> bool:
+    """True when some value lies within ``gap`` of one of ``points`` (a kink)."""
+    return bool(any(np.any(np.abs(values - p) < gap) for p in points))
+
+
+def ties(a: np.ndarray, b: np.ndarray, gap: float = 1e-3) -> bool:
+    """True when ``a`` and ``b`` broadcast to a pair of values within ``gap``."""
+    a, b = np.broadcast_arrays(a, b)
+    return bool(np.any(np.abs(a - b) < gap))
+
+
+def has_ties(a: np.ndarray, *_, gap: float = 1e-3, **__) -> bool:
+    """True when two values of ``a`` are within ``gap``: max/min would split the gradient."""
+    return bool(np.any(np.diff(np.sort(a.reshape(-1))) < gap))
+
+
+def _no_spare_degree(a: np.ndarray, axis=None, ddof: int = 0, keepdims: bool = False) -> bool:
+    # var divides by (count - ddof): no degree of freedom left means no finite value
+    count = a.size if axis is None else int(np.prod([a.shape[i] for i in np.atleast_1d(axis)]))
+    return count <= ddof
+
+
+def _flat_spread(a: np.ndarray, axis=None, ddof: int = 0, keepdims: bool = False) -> bool:
+    # std = sqrt(var) has no derivative where the variance is 0 and a huge one near it
+    return _no_spare_degree(a, axis, ddof) or float(np.min(np.var(a, axis=axis))) < 1e-2
+
+
+def _clip_kinks(a: np.ndarray, a_min=None, a_max=None) -> bool:
+    return near(a, *(v for v in (a_min, a_max) if v is not None))
+
+
+# ---------------------------------------------------------------- calls that need a little glue
+
+
+def _where(a: Tensor, b: Tensor, condition: np.ndarray) -> Tensor:
+    return ops.where(condition, a, b)
+
+
+def _reshape(a: Tensor, shape: tuple) -> Tensor:
+    return ops.reshape(a, shape)
+
+
+def _transpose(a: Tensor, axes: tuple) -> Tensor:
+    return ops.transpose(a, *axes)
+
+
+def _permute(a: Tensor, axes: tuple) -> Tensor:
+    return ops.permute(a, *axes) if axes else ops.transpose(a)  # a 0-d tensor has no axes to name
+
+
+def _expand(a: Tensor, shape: tuple) -> Tensor:
+    return ops.expand(a, *shape)
+
+
+def _concat(*tensors: Tensor, axis: int = 0) -> Tensor:
+    return ops.concat(list(tensors), axis=axis)
+
+
+def _stack(*tensors: Tensor, axis: int = 0) -> Tensor:
+    return ops.stack(list(tensors), axis=axis)
+
+
+def _embedding(weight: Tensor, indices: np.ndarray, padding_idx: int | None = None) -> Tensor:
+    # The padding row gets no gradient by design (PyTorch's rule), so finite differences
+    # would disagree there: lookups of the padding row are masked out of the output.
+    out = F.embedding(indices, weight, padding_idx=padding_idx)
+    if padding_idx is None:
+        return out
+    return out * (indices != padding_idx)[..., None].astype(out.dtype)
+
+
+def _layer_norm(x: Tensor, *affine: Tensor, normalized_shape: tuple, eps: float = 1e-5) -> Tensor:
+    return F.layer_norm(x, normalized_shape, *affine, eps=eps)
+
+
+DROPOUT_SEED = 7
+
+
+def _seeded_dropout(x: Tensor, p: float) -> Tensor:
+    # The same mask at every evaluation of the finite differences; the library's own
+    # random state is put back afterwards.
+    state = _rng.get_rng_state()
+    _rng.manual_seed(DROPOUT_SEED)
+    try:
+        return F.dropout(x, p, training=True)
+    finally:
+        _rng.set_rng_state(state)
+
+
+# ---------------------------------------------------------------- the table
+
+_UNARY = (ex(()), ex((4,)), ex((2, 1, 3)))
+_BINARY = (ex((2, 3), (2, 3)), ex((2, 3), (3,)), ex((), (2, 1)), ex((3, 1), (1, 4)))
+_REDUCE = (ex((4,)), ex((2, 3), axis=1), ex((2, 3, 2), axis=(0, 2), keepdims=True), ex((1, 3), axis=-1, keepdims=True),
+           ex(()))
+_I = np.array  # the index, mask and target arrays of the examples
+
+OPS: list[OpEntry] = [
+    # arithmetic
+    OpEntry("add", ops.add, _BINARY),
+    OpEntry("sub", ops.sub, _BINARY),
+    OpEntry("mul", ops.mul, _BINARY),
+    OpEntry("div", ops.div, _BINARY, domain=[(-2, 2), (0.5, 2)]),
+    OpEntry("pow", ops.pow, _BINARY, domain=[(0.5, 2), (-2, 2)]),
+    OpEntry("neg", ops.neg, _UNARY),
+    OpEntry("matmul", ops.matmul, (ex((3,), (3,)), ex((2, 3), (3,)), ex((3,), (2, 3, 4)), ex((2, 3), (3, 4)),
+                                   ex((2, 2, 3), (2, 3, 1)), ex((2, 1, 2, 3), (3, 3, 2)))),
+    # unary functions
+    OpEntry("exp", ops.exp, _UNARY),
+    OpEntry("log", ops.log, _UNARY, domain=(0.5, 3)),
+    OpEntry("sqrt", ops.sqrt, _UNARY, domain=(0.5, 3)),
+    OpEntry("abs", ops.abs, _UNARY, exclude=lambda a: near(a, 0)),
+    OpEntry("tanh", ops.tanh, _UNARY),
+    OpEntry("sigmoid", ops.sigmoid, _UNARY, domain=(-6, 6)),
+    OpEntry("relu", ops.relu, _UNARY, exclude=lambda a: near(a, 0)),
+    OpEntry("gelu", ops.gelu,
+            (ex((2, 3), approximate="none"), ex((), approximate="tanh"), ex((4,), approximate="tanh")), domain=(-4, 4)),
+    # selection
+    OpEntry("maximum", ops.maximum, _BINARY, exclude=lambda a, b: ties(a, b)),
+    OpEntry("minimum", ops.minimum, _BINARY, exclude=lambda a, b: ties(a, b)),
+    OpEntry("clip", ops.clip, (ex((2, 3), a_min=-0.5, a_max=0.7), ex((4,), a_min=0.0), ex((), a_max=0.3)),
+            exclude=_clip_kinks),
+    OpEntry("where", _where, (ex((2, 3), (2, 3), condition=_I([[True, False, True], [False, True, True]])),
+                              ex((2, 3), (3,), condition=_I([True, False, True])),
+                              ex((), (2, 1), condition=_I([[True], [False]])))),
+    OpEntry("masked_fill", ops.masked_fill, (ex((2, 3), mask=_I([False, True, True]), value=-1.5),
+                                             ex((3,), mask=_I([True, False, False]), value=0.0))),
+    # float32 rounding (~1e-7) needs a larger step to stay below the tolerance
+    OpEntry("astype", lambda a, dtype: ops.astype(a, dtype) * ops.astype(a, dtype),
+            (ex((2, 3), dtype=np.float32), ex((), dtype=np.float32)), eps=1e-2, atol=1e-3),
+    # reductions
+    OpEntry("sum", ops.sum, _REDUCE),
+    OpEntry("mean", ops.mean, _REDUCE),
+    OpEntry("max", ops.max, _REDUCE, exclude=has_ties),
+    OpEntry("min", ops.min, _REDUCE, exclude=has_ties),
+    OpEntry("var", ops.var, _REDUCE + (ex((2, 4), axis=1, ddof=1),), exclude=_no_spare_degree),
+    OpEntry("std", ops.std, (ex((2, 4), axis=-1), ex((5,)), ex((3, 2), axis=0, ddof=1, keepdims=True)),
+            exclude=_flat_spread),
+    OpEntry("logsumexp", ops.logsumexp, _REDUCE),
+    OpEntry("softmax", ops.softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0))),
+    OpEntry("log_softmax", ops.log_softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0))),
+    # shape
+    OpEntry("reshape", _reshape, (ex((2, 3), shape=(3, 2)), ex((2, 3), shape=(-1,)), ex((), shape=(1, 1)))),
+    OpEntry("transpose", _transpose, (ex((2, 3), axes=()), ex((2, 3, 4), axes=(2, 0, 1)))),
+    OpEntry("permute", _permute, (ex((2, 3, 4), axes=(1, 2, 0)), ex((), axes=()))),
+    OpEntry("swapaxes", ops.swapaxes, (ex((2, 3), axis1=0, axis2=-1), ex((2, 1, 3), axis1=1, axis2=2))),
+    OpEntry("squeeze", ops.squeeze, (ex((1, 3, 1)), ex((1, 3, 1), axis=0), ex((2, 1), axis=-1))),
+    OpEntry("unsqueeze", ops.unsqueeze, (ex((2, 3), axis=1), ex((), axis=0), ex((3,), axis=-1))),
+    OpEntry("expand", _expand, (ex((3, 1), shape=(2, 3, 4)), ex((), shape=(2,)), ex((1, 2), shape=(3, -1)))),
+    OpEntry("broadcast_to", ops.broadcast_to, (ex((3,), shape=(2, 3)), ex((), shape=(2, 2)), ex((2, 1), shape=(2, 3)))),
+    OpEntry("flatten", ops.flatten, (ex((2, 3, 2)), ex((2, 3, 2), start_axis=1), ex(()))),
+    OpEntry("getitem", ops.getitem, (ex((4, 3), index=(slice(None, None, -1), 1)), ex((4,), index=_I([0, 2, 2, -1])),
+                                     ex((3, 2), index=_I([True, False, True])), ex((2, 3), index=(Ellipsis, None, 0)))),
+    OpEntry("take_along_axis", ops.take_along_axis, (ex((2, 3), indices=_I([[0, 2, 2, 1], [1, 1, 0, 0]]), axis=1),
+                                                     ex((3,), indices=_I([2, 2]), axis=0))),
+    OpEntry("concat", _concat, (ex((2, 3), (1, 3), axis=0), ex((2, 1), (2, 2), (2, 1), axis=-1), ex((3,), axis=0))),
+    OpEntry("stack", _stack, (ex((2, 3), (2, 3), axis=0), ex((), (), axis=0), ex((3,), (3,), (3,), axis=-1))),
+    OpEntry("split", ops.split,
+            (ex((5, 2), sections_or_indices=[1, 3], axis=0), ex((2, 4), sections_or_indices=2, axis=1))),
+    OpEntry("chunk", ops.chunk, (ex((2, 5), chunks=2, axis=-1), ex((3,), chunks=3, axis=0))),
+    OpEntry("pad", ops.pad, (ex((2, 3), pad_width=((1, 0), (0, 2)), value=0.5), ex((3,), pad_width=((2, 1),)))),
+    # neural-network functions (minigrad.functional)
+    OpEntry("cross_entropy", F.cross_entropy,
+            (ex((3, 4), target=_I([0, 3, 1])),
+             ex((2, 3, 4), target=_I([[0, 1, 3], [2, 0, 1]]), ignore_index=0, label_smoothing=0.1, reduction="mean"),
+             ex((4,), target=_I(2), reduction="sum"),
+             ex((2, 1), target=_I([0, 0]), label_smoothing=0.1, reduction="none")),
+            domain=(-3, 3)),
+    OpEntry("nll_loss", F.nll_loss, (ex((3, 4), target=_I([0, 3, 1])), ex((2, 3), target=_I([2, 0]), ignore_index=0,
+                                                                              reduction="sum"),
+                                     ex((2, 2), target=_I([1, 0]), reduction="none"))),
+    OpEntry("mse_loss", F.mse_loss,
+            (ex((2, 3), (2, 3)), ex((4,), (4,), reduction="sum"), ex((), (), reduction="none"))),
+    OpEntry("embedding", _embedding, (ex((5, 3), indices=_I([[1, 4, 4], [0, 2, 1]])),
+                                      ex((4, 2), indices=_I([0, 3, 0, 1]), padding_idx=0))),
+    OpEntry("layer_norm", _layer_norm, (ex((2, 4), (4,), (4,), normalized_shape=(4,)),
+                                        ex((3, 2, 3), normalized_shape=(2, 3)),
+                                        ex((2, 3), (3,), normalized_shape=(3,)))),
+    OpEntry("linear", F.linear, (ex((2, 3), (4, 3), (4,)), ex((3,), (2, 3)), ex((2, 1, 3), (2, 3), (2,)))),
+    OpEntry("dropout", _seeded_dropout, (ex((3, 4), p=0.3), ex((4,), p=0.0), ex((2, 2), p=1.0))),
+]
+
+ENTRIES: dict[str, OpEntry] = {entry.name: entry for entry in OPS}
+
+# Public ops whose output carries no gradient, listed explicitly (HIPS autograd style).
+NON_DIFFERENTIABLE: dict[str, str] = {
+    "argmax": "returns integer indices",
+    "argmin": "returns integer indices",
+}
+
+
+def get(name: str) -> OpEntry:
+    """The entry of op ``name``; KeyError listing the valid names otherwise."""
+    try:
+        return ENTRIES[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r} in the op table; valid names: {', '.join(sorted(ENTRIES))}") from None
+
+
+# ---------------------------------------------------------------- running the check
+
+
+@dataclass
+class CheckRow:
+    """The float64 gradient check of one op over its examples.
+
+    ``max_abs``/``max_rel`` are the worst errors over every example (see
+    ``minigrad.gradcheck.GradientErrors``); ``failure`` describes the first failing
+    example (None when all passed).
+    """
+
+    op: str
+    shapes: list[str]
+    max_abs: float
+    max_rel: float
+    passed: bool
+    failure: str | None = None
+
+
+def check(entry: OpEntry, examples: Sequence[Example] | None = None, seed: int = 0) -> CheckRow:
+    """Gradient-check ``entry.fn`` on each example with seeded random float64 inputs."""
+    rng = np.random.default_rng([seed, zlib.crc32(entry.name.encode())])
+    row = CheckRow(entry.name, [], 0.0, 0.0, True)
+    for example in entry.examples if examples is None else examples:
+        row.shapes.append(example.describe())
+        try:
+            arrays = entry.sample(example, rng)
+            inputs = [Tensor(a, requires_grad=True) for a in arrays]
+            errors = gradient_errors(lambda *ts: entry.fn(*ts, **example.kwargs), inputs, eps=entry.eps,
+                                     atol=entry.atol, rtol=entry.rtol, seed=seed)
+        except (ArithmeticError, LookupError, TypeError, ValueError, RuntimeError, GradcheckError) as err:
+            row.passed = False
+            row.failure = row.failure or f"{example.describe()}: {type(err).__name__}: {err}"
+            continue
+        row.max_abs = max(row.max_abs, errors.max_abs)
+        row.max_rel = max(row.max_rel, errors.max_rel)
+        if not errors.passed and row.failure is None:
+            bad = next(e for e in errors.inputs if not e.passed)
+            worst = bad.worst()
+            row.failure = (f"{example.describe()}: input {bad.index} at {worst}: analytic {bad.analytic[worst]:.6g}, "
+                           f"numeric {bad.numeric[worst]:.6g}")
+        row.passed = row.passed and errors.passed
+    return row
+
+
+def check_ops(names: Sequence[str] | None = None, seed: int = 0) -> list[CheckRow]:
+    """Check every op of the table (or those named), one ``CheckRow`` each, in table order
+    (the order of ``names`` when given). Unknown names raise KeyError listing the valid ones."""
+    entries = OPS if not names else [get(n) for n in names]
+    return [check(entry, seed=seed) for entry in entries]
+
+
+def check_function(fn: Callable[[Tensor], Any], shapes: Sequence[Shape], name: str | None = None,
+                   domain: Domain = (-2.0, 2.0), atol: float = 1e-5, rtol: float = 1e-3, eps: float = 1e-6,
+                   seed: int = 0) -> CheckRow:
+    """Check a user's function of tensors (one per shape) the same way as a table op."""
+    entry = OpEntry(name or getattr(fn, "__name__", "fn"), fn, (Example(tuple(tuple(s) for s in shapes)),),
+                    domain=domain, atol=atol, rtol=rtol, eps=eps)
+    return check(entry, seed=seed)
