@@ -1,0 +1,5 @@
+"""``python -m cli``: the ``minigrad`` command group."""
+
+from cli.main import cli
+
+cli()

@@ -1,0 +1,1 @@
+"""One module per ``minigrad`` subcommand; each defines ``command`` (registered in cli/main.py)."""

@@ -1,0 +1,43 @@
+"""Helpers of the CLI tests: tiny training arguments and the one-line-error assertion."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+# A copy task small enough to train in a second or two.
+TINY_TASK = ["--task", "copy", "--vocab-size", "5", "--min-len", "1", "--max-len", "4",
+             "--train-size", "300", "--valid-size", "24", "--test-size", "24"]
+TINY_MODEL = ["--model", "rnn-attn", "--embed-dim", "8", "--hidden-dim", "16"]
+TINY_RUN = ["--batch-size", "16", "--steps", "30", "--eval-interval", "10", "--lr", "0.01", "--quiet"]
+TINY = TINY_TASK + TINY_MODEL + TINY_RUN
+
+
+def without(args: list[str], *flags: str) -> list[str]:
+    """``args`` minus each of ``flags`` and the value after it (a flag without value: just it)."""
+    out, skip = [], False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg in flags:
+            skip = i + 1 < len(args) and not args[i + 1].startswith("--")
+            continue
+        out.append(arg)
+    return out
+
+
+def run(runner: CliRunner, command, args, **kwargs):
+    """Invoke ``command`` (the group or minigrad-train) and return the Result."""
+    return runner.invoke(command, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+def assert_usage_error(result, *fragments: str) -> str:
+    """Exit status 2, one 'Error:' line on stderr, no traceback; returns the line."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
