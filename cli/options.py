@@ -20,7 +20,7 @@ from typing import Any, Callable
 import click
 
 TASK_NAMES = ("copy", "reverse", "sort", "add", "dates", "file", "text")
-MODEL_NAMES = ("rnn", "rnn-attn", "rnn-luong", "transformer", "encoder")
+MODEL_NAMES = ("rnn", "rnn-attn", "rnn-luong", "transformer", "encoder", "lm")
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ MODEL_OPTIONS = [
          help="Layer-norm placement (transformer, encoder)."),
     _opt("--activation", "model", type=click.Choice(["relu", "gelu"]), show_default="relu",
          help="Feed-forward non-linearity (transformer, encoder)."),
-    _opt("--tie-embeddings/--no-tie-embeddings", "model", show_default="no",
-         help="Share the target embedding with the output layer (transformer, encoder)."),
+    _opt("--tie-embeddings/--no-tie-embeddings", "model", show_default="no; yes for lm",
+         help="Share the target embedding with the output layer (transformer, encoder, lm)."),
     _opt("--dropout", "model", type=click.FloatRange(0.0, 1.0, max_open=True), show_default="0.0", help="Dropout probability."),
 ]
 

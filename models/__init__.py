@@ -12,7 +12,8 @@ Names: ``rnn`` (GRU/LSTM encoder-decoder, no attention; Sutskever et al. 2014),
 (Vaswani et al. 2017) and ``encoder`` (the Transformer encoder alone, one output per input
 position). Every model shares the ``models.base.Seq2Seq`` interface: ``forward(src, tgt_in,
 src_lengths=None) -> logits``, ``greedy_decode(src, max_len)``, ``beam_search(src, beam_size,
-max_len)``.
+max_len)``. ``lm`` is the decoder-only language model (``models.lm``): one vocabulary,
+``models.build("lm", vocab_size, **hyper)``, ``forward(idx) -> logits`` and ``generate``.
 
 Hyper-parameters are the fields of ``config_for(name)`` (a dataclass holding the defaults);
 the special token ids ``pad_id``, ``bos_id``, ``eos_id`` (0, 1, 2) are separate keyword
@@ -29,6 +30,7 @@ from .attention import (
     scaled_dot_product_attention,
 )
 from .base import Seq2Seq
+from .lm import LanguageModel, LMConfig
 from .rnn import RNNConfig, RNNSeq2Seq
 from .transformer import Transformer, TransformerConfig, TransformerEncoderModel
 
@@ -42,12 +44,19 @@ def _rnn(attention: str | None) -> _Builder:
     return make
 
 
+def _lm(src: int, tgt: int, config: LMConfig, **ids: int) -> LanguageModel:
+    if tgt != src:
+        raise ValueError(f"model 'lm' has one vocabulary: build('lm', vocab_size), got {src} and {tgt}")
+    return LanguageModel(src, config)  # no padding, BOS or EOS: the special ids do not apply
+
+
 _REGISTRY: dict[str, tuple[type, _Builder]] = {
     "rnn": (RNNConfig, _rnn(None)),
     "rnn-attn": (RNNConfig, _rnn("bahdanau")),
     "rnn-luong": (RNNConfig, _rnn("luong")),
     "transformer": (TransformerConfig, Transformer),
     "encoder": (TransformerConfig, TransformerEncoderModel),
+    "lm": (LMConfig, _lm),
 }
 
 
@@ -68,8 +77,10 @@ def config_for(name: str) -> Any:
 
 
 def build(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, *, pad_id: int = 0,
-          bos_id: int = 1, eos_id: int = 2, **hyper: Any) -> Seq2Seq:
+          bos_id: int = 1, eos_id: int = 2, **hyper: Any) -> Seq2Seq | LanguageModel:
     """Build model ``name`` for the given vocabularies (``tgt_vocab_size`` defaults to the source's).
+
+    ``lm`` has one vocabulary: ``build("lm", vocab_size, **hyper)``.
 
     ``hyper`` overrides fields of ``config_for(name)``; an unknown one, or an inconsistent
     value (num_heads not dividing d_model, a non-positive size, a cell other than gru/lstm,
@@ -90,6 +101,6 @@ def build(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, *, 
 
 __all__ = [
     "build", "names", "config_for", "Seq2Seq", "RNNConfig", "RNNSeq2Seq", "TransformerConfig", "Transformer",
-    "TransformerEncoderModel", "MultiHeadAttention", "BahdanauAttention", "LuongAttention", "KVCache",
+    "TransformerEncoderModel", "LMConfig", "LanguageModel", "MultiHeadAttention", "BahdanauAttention", "LuongAttention", "KVCache",
     "scaled_dot_product_attention", "causal_mask", "padding_mask",
 ]

@@ -1,0 +1,88 @@
+"""``minigrad-train --task text --model lm``: training a language model from the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from cli.train import main as train_main
+from cli_lm_testutils import TINY_LM, assert_usage_error
+
+
+def train(runner, args):
+    return runner.invoke(train_main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_results_report_loss_and_bits_per_token(lm_checkpoint):
+    _, results = lm_checkpoint
+    assert results["config"]["model"] == "lm" and results["config"]["task"] == "text"
+    assert set(results["metrics"]) == {"train", "valid"}  # no test split for a language model
+    for split in ("train", "valid"):
+        m = results["metrics"][split]
+        assert m["loss"] > 0 and m["bits_per_token"] == pytest.approx(m["loss"] / math.log(2))
+        assert 0 <= m["token_accuracy"] <= 1 and m["sequence_accuracy"] is None
+    last = results["history"][-1]
+    assert last["valid_bits_per_token"] == pytest.approx(last["valid_loss"] / math.log(2))
+
+
+def test_text_task_defaults_to_the_lm_model(runner, text_file, tmp_path):
+    out = tmp_path / "r.json"
+    args = ["--task", "text", "--data", text_file, *[a for a in TINY_LM if a not in ("--model", "lm")],
+            "--steps", "2", "--output", out]
+    result = train(runner, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["config"]["model"] == "lm"
+
+
+def test_model_block_size_follows_the_task(runner, text_file, tmp_path):
+    """--block-size 100 is longer than the lm's default context (64): the model takes the task's."""
+    out = tmp_path / "r.json"
+    args = ["--task", "text", "--data", text_file, "--model", "lm", "--d-model", "8", "--num-heads", "2",
+            "--num-layers", "1", "--block-size", "100", "--batch-size", "4", "--steps", "2", "--quiet", "--output", out]
+    result = train(runner, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["metrics"]["valid"]["loss"] > 0
+
+
+def test_same_seed_same_numbers(runner, text_file, tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.json"
+        assert train(runner, ["--task", "text", "--data", text_file, *TINY_LM, "--steps", "6", "--output", path]).exit_code == 0
+        outs.append(json.loads(path.read_text())["metrics"])
+    assert outs[0] == outs[1]
+
+
+# =============================================================================== bad input
+
+
+def test_binary_file(runner, tmp_path):
+    data = tmp_path / "blob.bin"
+    data.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert_usage_error(train(runner, ["--task", "text", "--data", data, "--model", "lm", "--quiet"]), "binary", "blob.bin")
+
+
+def test_empty_file(runner, tmp_path):
+    data = tmp_path / "empty.txt"
+    data.write_text("")
+    assert_usage_error(train(runner, ["--task", "text", "--data", data, "--model", "lm", "--quiet"]), "empty", "empty.txt")
+
+
+def test_missing_file(runner, tmp_path):
+    assert_usage_error(train(runner, ["--task", "text", "--data", tmp_path / "nope.txt", "--quiet"]), "nope.txt")
+
+
+def test_seq2seq_model_on_text_is_refused(runner, text_file):
+    result = train(runner, ["--task", "text", "--data", text_file, "--model", "transformer", "--quiet"])
+    assert_usage_error(result, "'lm' model")
+
+
+def test_lm_model_on_a_seq2seq_task_is_refused(runner):
+    assert_usage_error(train(runner, ["--task", "copy", "--model", "lm", "--quiet"]), "'lm' model")
+
+
+def test_option_the_lm_does_not_have(runner, text_file):
+    result = train(runner, ["--task", "text", "--data", text_file, "--model", "lm", "--hidden-dim", "8", "--quiet"])
+    assert_usage_error(result, "--hidden-dim", "lm")
