@@ -36,6 +36,8 @@ def eval_line(record: dict[str, Any]) -> str:
     if record.get("train_loss") is not None:
         parts.append(f"train loss {loss(record['train_loss'])}")
     parts.append(f"valid loss {loss(record.get('valid_loss'))}")
+    if record.get("valid_bits_per_token") is not None:
+        parts.append(f"bits/token {record['valid_bits_per_token']:.3f}")
     parts.append(f"token acc {percent(record.get('valid_token_accuracy'))}")
     if record.get("valid_sequence_accuracy") is not None:
         parts.append(f"seq acc {percent(record['valid_sequence_accuracy'])}")
@@ -99,18 +101,23 @@ class ProgressCallback(Callback):
 
 
 def metrics_table(metrics: dict[str, dict[str, Any]], title: str = "results") -> Table:
-    """Rows train/valid/test; columns loss, token accuracy, exact-sequence accuracy."""
+    """Rows train/valid/test; columns loss, (language models: bits per token,) token
+    accuracy, exact-sequence accuracy."""
+    bits = any(m.get("bits_per_token") is not None for m in metrics.values())
     table = Table(title=title, title_justify="left")
     table.add_column("split", style="bold")
     table.add_column("loss", justify="right")
+    if bits:
+        table.add_column("bits/token", justify="right")
     table.add_column("token accuracy", justify="right")
     table.add_column("exact-sequence accuracy", justify="right")
     table.add_column("examples", justify="right", style="dim")
     for split in ("train", "valid", "test"):
         if split in metrics:
             m = metrics[split]
-            table.add_row(split, number(m.get("loss")), percent(m.get("token_accuracy")),
-                          percent(m.get("sequence_accuracy")), str(m.get("examples", "")))
+            cells = [split, number(m.get("loss"))] + ([number(m.get("bits_per_token"), 3)] if bits else [])
+            table.add_row(*cells, percent(m.get("token_accuracy")), percent(m.get("sequence_accuracy")),
+                          str(m.get("examples", "")))
     return table
 
 
@@ -120,6 +127,8 @@ def summary_line(results) -> str:
     m = results.metrics.get(split, {})
     if m.get("sequence_accuracy") is not None:
         head = f"{split} exact-sequence accuracy {percent(m['sequence_accuracy'])}"
+    elif m.get("bits_per_token") is not None:
+        head = f"{split} loss {number(m.get('loss'))} ({m['bits_per_token']:.3f} bits per token)"
     else:
         head = f"{split} loss {number(m.get('loss'))}, token accuracy {percent(m.get('token_accuracy'))}"
     line = f"{head} after {results.steps} steps ({results.train_seconds:.1f} s training, {results.wall_seconds:.1f} s in all)"
