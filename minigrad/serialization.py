@@ -73,10 +73,10 @@ def atomic_write_bytes(path: PathT, data: bytes) -> None:
             raise
     except OSError as e:
         raise CheckpointError(f"could not write {path}: {e.strerror or e}") from e
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
-def _fsync_directory(directory: str) -> None:
+def fsync_directory(directory: str) -> None:
     """Make the rename durable. Not every platform or file system can fsync a directory."""
     try:
         fd = os.open(directory, os.O_RDONLY)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from minigrad.errors import CheckpointError
-from minigrad.serialization import load, load_json, load_tree, save, save_json, save_tree
+from minigrad.serialization import fsync_directory, load, load_json, load_tree, save, save_json, save_tree
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -125,19 +125,6 @@ def _siblings(parent: str, name: str, kind: str) -> list[str]:
     return sorted(os.path.join(parent, e) for e in entries if e.startswith(prefix))
 
 
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _sha256(path: str) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
@@ -171,7 +158,7 @@ def recover(directory: str | os.PathLike) -> bool:
         for candidate in reversed(_siblings(parent, name, kind)):
             if is_checkpoint(candidate):
                 os.replace(candidate, path)
-                _fsync_dir(parent)
+                fsync_directory(parent)
                 return True
     return False
 
@@ -260,13 +247,13 @@ def save_checkpoint(
         best = os.path.join(path, BEST_DIR)
         if keep_best and os.path.isdir(best) and is_checkpoint(best):
             _link_tree(best, os.path.join(tmp, BEST_DIR))
-        _fsync_dir(tmp)
+        fsync_directory(tmp)
         old = None
         if os.path.exists(path):
             old = os.path.join(parent, f".{name}.old-{secrets.token_hex(4)}")
             os.replace(path, old)
         os.replace(tmp, path)
-        _fsync_dir(parent)
+        fsync_directory(parent)
     except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(err, OSError) and not isinstance(err, CheckpointError):
