@@ -53,13 +53,28 @@ class _GradModeContext(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorMixin:
+    """Lets ``@no_grad`` work without parentheses, as ``@no_grad()`` does."""
+
+    def __new__(cls, func=None):
+        instance = super().__new__(cls)
+        if func is not None:
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}() takes no arguments (got {func!r})")
+            return instance(func)
+        return instance
+
+    def __init__(self, func=None):
+        pass
+
+
+class no_grad(_BareDecoratorMixin, _GradModeContext):
     """Within this context (or decorated function) ops record no graph."""
 
     enabled = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecoratorMixin, _GradModeContext):
     """Re-enable graph recording inside a ``no_grad`` region."""
 
     enabled = True

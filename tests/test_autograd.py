@@ -61,6 +61,12 @@ def test_no_grad_records_nothing_and_works_as_decorator():
     assert double(x).grad_fn is None
     assert (x * 2).grad_fn is not None  # restored after the decorated call
 
+    @mg.no_grad
+    def triple(t):
+        return t * 3
+
+    assert triple(x).grad_fn is None and triple.__name__ == "triple"
+
     with mg.no_grad():
         with mg.enable_grad():
             z = x * 2
