@@ -36,6 +36,8 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helper modules
+import results_md  # noqa: E402
 
 import numba  # noqa: E402
 
@@ -476,22 +478,7 @@ def targets(rows: list) -> list[str]:
 
 
 def write_results(section: str) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find("\n## Kernels\n")
-    if start == -1 and text.startswith("## Kernels\n"):
-        start = -1
-        before, after = "", text[len("## Kernels\n"):]
-    elif start == -1:
-        before, after = text.rstrip("\n") + "\n", ""
-    else:
-        before, after = text[: start + 1], text[start + len("\n## Kernels\n"):]
-    nxt = after.find("\n## ")
-    rest = after[nxt + 1:] if nxt != -1 else ""
-    new = before + ("\n" if before and not before.endswith("\n\n") else "") + section.rstrip("\n") + "\n"
-    if rest:
-        new += "\n" + rest
-    path.write_text(new)
+    results_md.write_section(section, "## Kernels")
 
 
 def main() -> None:

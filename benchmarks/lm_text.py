@@ -41,7 +41,6 @@ import inspect  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
-import re  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -49,6 +48,8 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helper modules
+import results_md  # noqa: E402
 
 import minigrad  # noqa: E402
 import tasks  # noqa: E402
@@ -200,13 +201,7 @@ def markdown(result: dict) -> str:
 
 def write_section(section: str) -> None:
     """Replace (or append) the "## Language model" section of RESULTS.md, leaving the others."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    results_md.write_section(section, SECTION)
 
 
 def main() -> None:

@@ -50,6 +50,8 @@ from typing import Any, Iterable, Sequence
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Tasks x models"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helper modules
+import results_md  # noqa: E402
 SCRIPT = "benchmarks/task_matrix.py"
 
 TASKS = ("copy", "reverse", "sort", "dates")
@@ -376,25 +378,13 @@ def section_text(rows: Sequence[Row], info: RunInfo) -> str:
 
 
 def replace_section(text: str, section: str, heading: str = SECTION) -> str:
-    """``text`` with the ``heading`` section (up to the next "## " heading) replaced by
-    ``section``, or ``section`` appended when there is none. Other sections are untouched."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip("\n") == heading), None)
-    body = section if section.endswith("\n") else section + "\n"
-    if start is None:
-        return text.rstrip("\n") + "\n\n" + body
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    return "".join(lines[:start]) + body + ("\n" + tail if tail else "")
+    """``text`` with the ``heading`` section replaced by ``section`` (or appended)."""
+    return results_md.replace_section(text, section, heading)
 
 
 def write_section(section: str, path: Path = RESULTS) -> None:
-    """Rewrite the section in ``path`` (read just before writing, replaced atomically)."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    updated = replace_section(text, section)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(updated)
-    os.replace(tmp, path)
+    """Rewrite the section in ``path`` atomically."""
+    results_md.write_section(section, SECTION, path)
 
 
 def save_run(path: Path, rows: Sequence[Row], info: RunInfo) -> None:

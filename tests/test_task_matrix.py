@@ -255,3 +255,9 @@ def test_main_writes_only_its_section(fake_cli, tmp_path, capsys):
     # the saved matrix renders the same section again without running anything
     again = tm.main(["--from-json", str(tmp_path / "runs" / "matrix.json"), "--write", "--results-file", str(results)])
     assert again == rows and results.read_text() == text
+
+
+def test_section_replacement_ignores_headings_inside_code_fences():
+    text = "# R\n\n## Language model\nold\n```\n## a generated line\n```\n\n## Tasks x models\nt\n"
+    out = tm.replace_section(text, "## Language model\nnew\n", "## Language model")
+    assert out == "# R\n\n## Language model\nnew\n\n## Tasks x models\nt\n"
