@@ -40,14 +40,27 @@ def test_numba_matches_reference(lead, d, dtype, seed, affine, offset, strided):
     fast = run("numba", x, w, b, grad)
     slow = run("numpy", x, w, b, grad)
     rows = int(np.prod(lead))
+    if dtype == np.float32 and offset:
+        # x + 100 in float32 is ill-conditioned for both implementations (the deviations lose
+        # ~7 bits), so they may disagree with each other by more than float32 rounding; what
+        # must hold is that Numba is about as accurate as the reference against float64.
+        as64 = (lambda a: None if a is None else a.astype(np.float64))
+        truth = run("numpy", as64(x), as64(w), as64(b), as64(grad))
+        for name, f, s, t in zip(("y", "mean", "rstd", "dx", "dweight", "dbias"), fast, slow, truth):
+            if s is None:
+                assert f is None, name
+                continue
+            err_fast, err_ref = np.max(np.abs(f - t), initial=0), np.max(np.abs(s - t), initial=0)
+            assert err_fast <= 4 * err_ref + 1e-5 * (1 + np.max(np.abs(t), initial=0)), (name, err_fast, err_ref)
+        return
     for name, f, s in zip(("y", "mean", "rstd", "dx", "dweight", "dbias"), fast, slow):
         if s is None:
             assert f is None, name
             continue
-        # x + 100 loses ~7 bits of the float32 deviations (both sides); grads sum over rows.
+        # grads sum over rows
         scale = {"y": 1 + offset, "mean": 1 + offset, "dx": 1 + offset, "rstd": 1,
                  "dweight": rows * (1 + offset), "dbias": rows}[name]
-        assert_close(f, s, dtype, scale=scale, rtol=None if dtype == np.float64 or offset == 0 else 1e-3)
+        assert_close(f, s, dtype, scale=scale)
     assert fast[1].shape == shape[:-1] and fast[2].shape == shape[:-1]
 
 
