@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.commands import attention, eval, generate, gradcheck, plot, predict, trace, train
+from cli.commands import attention, bench, eval, generate, gradcheck, plot, predict, trace, train
 from cli.core import MinigradGroup
 
 
@@ -48,6 +48,7 @@ COMMANDS = [
     plot.command,
     trace.command,
     gradcheck.command,
+    bench.command,
 ]
 
 for _command in COMMANDS:

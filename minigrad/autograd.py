@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from .errors import AnomalyError, BackwardError
+from .kernels.memory import tune_malloc
+
+tune_malloc()  # reuse freed array memory instead of re-faulting it every step (see kernels/memory.py)
 
 _Tensor: Any = None  # set by minigrad.tensor once the class exists (avoids an import cycle)
 
@@ -204,17 +207,18 @@ class Function:
     def apply(cls, *inputs: Any, **kwargs: Any):
         """Run ``forward`` on the inputs' arrays and, if grad is on, record a node."""
         ctx = cls()
-        arrays = [_as_input_array(x) for x in inputs]
+        # Tensors (the common case) inline; lists and scalars through the helper
+        arrays = [x.data if isinstance(x, _Tensor) else _as_input_array(x) for x in inputs]
         needs = tuple(isinstance(x, _Tensor) and x._requires_grad for x in inputs)
-        record = _State.grad_enabled and any(needs)
+        record = _State.grad_enabled and True in needs
         if _State.anomaly:
             ctx.created_at = _user_location()
         out = cls.forward(ctx, *arrays, **kwargs)
-        if not isinstance(out, np.ndarray):
+        if type(out) is not np.ndarray and not isinstance(out, np.ndarray):
             out = np.asarray(out)
         if _State.anomaly:
             _check_finite(out, "forward", ctx)
-        if record and np.issubdtype(out.dtype, np.floating):
+        if record and out.dtype.kind == "f":
             ctx.parents = inputs
             ctx.needs_input_grad = needs
             return _Tensor._make(out, True, ctx)
@@ -304,10 +308,13 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
             if not needed or g is None:
                 passed.append(None)
                 continue
-            g = np.asarray(g)
-            g = unbroadcast(g, parent.data.shape, node.name)
-            if g.dtype != parent.data.dtype:
-                g = g.astype(parent.data.dtype)
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)
+            data = parent.data
+            if g.shape != data.shape:
+                g = unbroadcast(g, data.shape, node.name)
+            if g.dtype != data.dtype:
+                g = g.astype(data.dtype)
             if _State.anomaly:
                 _check_finite(g, "backward", node)
             passed.append(g)

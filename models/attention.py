@@ -26,6 +26,7 @@ import numpy as np
 
 from minigrad import Function, Tensor, concat, kernels
 from minigrad.errors import ShapeError
+from minigrad.kernels.attention import additive_attention_backward, additive_attention_forward
 from minigrad.nn import Linear, Module
 from minigrad.rng import default_generator
 
@@ -98,6 +99,20 @@ def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return kernels.matmul(a, b)
 
 
+def _split_heads_view(x: np.ndarray, heads: int) -> np.ndarray:
+    """(B, T, H*D) -> (B, H, T, D), a view: head h is columns h*D:(h+1)*D."""
+    B, T, F = x.shape
+    return x.reshape(B, T, heads, F // heads).transpose(0, 2, 1, 3)
+
+
+def _merge_heads(x: np.ndarray) -> np.ndarray:
+    """(B, H, T, D) -> (B, T, H*D), heads side by side again (one contiguous copy)."""
+    B, H, T, D = x.shape
+    out = np.empty((B, T, H, D), dtype=x.dtype)
+    out[...] = x.transpose(0, 2, 1, 3)
+    return out.reshape(B, T, H * D)
+
+
 class ScaledDotProductAttention(Function):
     """out = dropout(softmax(mask(scale * q k^T))) v as one node.
 
@@ -109,26 +124,38 @@ class ScaledDotProductAttention(Function):
         dv = P^T dout     dP = dout v^T     dS = W * (dP*keep - sum(dP*keep * W)) * scale
         dq = dS k         dk = dS^T q
 
+    With ``heads=H`` the inputs are the projections with their heads side by side, q
+    (B, Tq, H*d), k (B, Tk, H*d), v (B, Tk, H*dv), and so is the output (B, Tq, H*dv): head h
+    is columns h*d:(h+1)*d. The heads are split as strided views and merged with one copy
+    inside the node, instead of four reshape/transpose nodes around it (and their copies in
+    backward) per attention call.
+
     ``weights_out`` (a list) receives the pre-dropout weights, since a Function has one output.
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, mask=None, scale=1.0, keep=None, weights_out=None):
-        scores = _bmm(q, _swap(k))  # (..., Tq, Tk)
+    def forward(ctx, q, k, v, mask=None, scale=1.0, keep=None, weights_out=None, heads=None):
+        qh, kh, vh = (q, k, v) if heads is None else (_split_heads_view(x, heads) for x in (q, k, v))  # (B, H, T, d)
+        scores = _bmm(qh, _swap(kh))  # (..., Tq, Tk)
         scores *= scale
         if mask is not None:
             np.copyto(scores, -np.inf, where=~mask)  # the softmax kernel maps an all -inf row to zeros
         weights = kernels.softmax(scores, -1)
         probs = weights if keep is None else weights * keep
         ctx.save_for_backward(q, k, v, weights, keep)
-        ctx.scale = scale
+        ctx.scale, ctx.heads = scale, heads
         if weights_out is not None:
             weights_out.append(weights)
-        return _bmm(probs, v)  # (..., Tq, dv)
+        out = _bmm(probs, vh)  # (..., Tq, dv)
+        return out if heads is None else _merge_heads(out)
 
     @staticmethod
     def backward(ctx, grad):
         q, k, v, weights, keep = ctx.saved
+        heads = ctx.heads
+        if heads is not None:
+            q, k, v = _split_heads_view(q, heads), _split_heads_view(k, heads), _split_heads_view(v, heads)
+            grad = _split_heads_view(grad, heads)
         need_q, need_k, need_v = ctx.needs_input_grad
         probs = weights if keep is None else weights * keep
         dv = _bmm(_swap(probs), grad) if need_v else None  # (..., Tk, dv)
@@ -141,6 +168,8 @@ class ScaledDotProductAttention(Function):
             dscores *= ctx.scale
             dq = _bmm(dscores, k) if need_q else None  # (..., Tq, d)
             dk = _bmm(_swap(dscores), q) if need_k else None  # (..., Tk, d)
+        if heads is not None:
+            dq, dk, dv = (None if g is None else _merge_heads(g) for g in (dq, dk, dv))
         return dq, dk, dv
 
 
@@ -173,25 +202,32 @@ def scaled_dot_product_attention(
             f"scaled_dot_product_attention: batch axes of q {qa.shape}, k {ka.shape}, v {va.shape} do not broadcast"
         ) from None
     score_shape = batch + (qa.shape[-2], ka.shape[-2])
-    m = _as_mask(mask, "scaled_dot_product_attention")
+    m, keep = _mask_and_keep("scaled_dot_product_attention", mask, dropout_p, score_shape,
+                             np.result_type(qa.dtype, ka.dtype))
+    scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
+    box: list = []
+    out = ScaledDotProductAttention.apply(q, k, v, mask=m, scale=scale, keep=keep, weights_out=box)
+    return out, Tensor(box[0])
+
+
+def _mask_and_keep(op: str, mask: ArrayLike | None, dropout_p: float, score_shape: tuple,
+                   dtype: np.dtype) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The checked bool mask (broadcastable to ``score_shape``) and the dropout multipliers."""
+    m = _as_mask(mask, op)
     if m is not None:
         try:
             fits = np.broadcast_shapes(m.shape, score_shape) == score_shape
         except ValueError:
             fits = False
         if not fits:
-            raise ShapeError(f"scaled_dot_product_attention: mask {m.shape} does not broadcast to the scores {score_shape}")
+            raise ShapeError(f"{op}: mask {m.shape} does not broadcast to the scores {score_shape}")
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
-    scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
+        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
     keep = None
     if dropout_p > 0.0:
-        dtype = np.result_type(qa.dtype, ka.dtype)
         keep = (default_generator().random(score_shape) >= dropout_p).astype(dtype)
         keep *= 0.0 if dropout_p == 1.0 else 1.0 / (1.0 - dropout_p)
-    box: list = []
-    out = ScaledDotProductAttention.apply(q, k, v, mask=m, scale=scale, keep=keep, weights_out=box)
-    return out, Tensor(box[0])
+    return m, keep
 
 
 # =============================================================================== multi-head
@@ -275,18 +311,30 @@ class MultiHeadAttention(Module):
         if query.ndim != 3 or query.shape[-1] != self.embed_dim:
             raise ShapeError(f"MultiHeadAttention: expected query (B, Tq, {self.embed_dim}), got {query.shape}")
         B, Tq, E = query.shape
+        p = self.dropout if self.training else 0.0
+        if cache is None:  # heads stay side by side: the SDPA node splits and merges them itself
+            q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(value)  # (B, T, E)
+            if k.ndim != 3 or v.ndim != 3 or k.shape[:2] != v.shape[:2] or k.shape[0] not in (1, B):
+                raise ShapeError(f"MultiHeadAttention: query {query.shape}, key {_array(key).shape} and value "
+                                 f"{_array(value).shape} do not fit (expected (B, Tq, E), (B, Tk, kdim), (B, Tk, vdim))")
+            Tk = k.shape[1]
+            m, keep = _mask_and_keep("MultiHeadAttention", mask, p, (B, self.num_heads, Tq, Tk),
+                                     np.result_type(q.dtype, k.dtype))
+            box: list = []
+            out = ScaledDotProductAttention.apply(q, k, v, mask=m, scale=1.0 / math.sqrt(self.head_dim), keep=keep,
+                                                  weights_out=box, heads=self.num_heads)  # (B, Tq, E)
+            self.last_weights = box[0]
+            return self.out_proj(out), Tensor(box[0])
         q = self._split_heads(self.q_proj(query))  # (B, H, Tq, Dh)
-        if cache is not None and cache.static and cache.k is not None:
+        if cache.static and cache.k is not None:
             k, v = cache.k, cache.v
         else:
             k = self._split_heads(self.k_proj(key))  # (B, H, Tk, Dh)
             v = self._split_heads(self.v_proj(value))  # (B, H, Tk, Dh)
-            if cache is not None:
-                if not cache.static and cache.k is not None:
-                    k = _concat_time(cache.k, k)
-                    v = _concat_time(cache.v, v)
-                cache.k, cache.v = k, v
-        p = self.dropout if self.training else 0.0
+            if not cache.static and cache.k is not None:
+                k = _concat_time(cache.k, k)
+                v = _concat_time(cache.v, v)
+            cache.k, cache.v = k, v
         out, weights = scaled_dot_product_attention(q, k, v, mask=mask, dropout_p=p)  # (B, H, Tq, Dh)
         out = out.transpose(0, 2, 1, 3).reshape(B, Tq, E)  # (B, Tq, E): heads side by side again
         self.last_weights = weights.data
@@ -315,40 +363,28 @@ class AdditiveAttention(Function):
     Inputs: query (B, Dq), w_q (A, Dq), keys_proj (B, T, A) (``W_k k + b``, computed once per
     sequence), v (1, A) (the weight of a Linear(A, 1)), values (B, T, Dv). ``mask`` (B, T) bool or None is a constant;
     ``weights_out`` (a list) receives the weights. Saved: query, w_q, v, values, hidden, weights.
+    Everything between the two products with W_q runs in ``minigrad.kernels.attention``
+    (one Numba pass per direction).
     """
 
     @staticmethod
     def forward(ctx, query, w_q, keys_proj, v, values, mask=None, weights_out=None):
-        B, T, A = keys_proj.shape
         q_proj = kernels.matmul(query, w_q.T)  # (B, A)
-        hidden = np.add(keys_proj, q_proj[:, None, :])  # (B, T, A), a fresh array: tanh in place
-        np.tanh(hidden, out=hidden)
-        scores = (hidden.reshape(B * T, A) @ v[0]).reshape(B, T)  # one matrix-vector product
-        if mask is not None:
-            np.copyto(scores, -np.inf, where=~mask)
-        weights = kernels.softmax(scores, -1)
+        # tanh, scores, masked softmax and the weighted sum in one kernel pass
+        context, weights, hidden = additive_attention_forward(keys_proj, q_proj, v[0], values, mask)
         ctx.save_for_backward(query, w_q, v, values, hidden, weights)
         if weights_out is not None:
             weights_out.append(weights)
-        return _bmm(weights[:, None, :], values)[:, 0]  # (B, Dv)
+        return context  # (B, Dv)
 
     @staticmethod
     def backward(ctx, grad):
         query, w_q, v, values, hidden, weights = ctx.saved
         need = ctx.needs_input_grad
-        B, T, A = hidden.shape
-        dvalues = weights[:, :, None] * grad[:, None, :] if need[4] else None  # (B, T, Dv)
-        dweights = _bmm(values, grad[:, :, None])[:, :, 0]  # (B, T)
-        dscores = kernels.softmax_backward(weights, dweights, -1)  # (B, T), zero where masked
-        dv = dscores.reshape(1, B * T) @ hidden.reshape(B * T, A) if need[3] else None  # (1, A)
-        dpre = hidden * hidden  # through tanh: dpre = dscores * v * (1 - hidden^2), in place
-        np.subtract(1.0, dpre, out=dpre)
-        dpre *= v[0]
-        dpre *= dscores[:, :, None]  # (B, T, A)
-        dq_proj = dpre.sum(axis=1)  # (B, A)
+        dvalues, dv, dpre, dq_proj = additive_attention_backward(grad, hidden, weights, v[0], values, need[4])
         dquery = kernels.matmul(dq_proj, w_q) if need[0] else None  # (B, Dq)
         dw_q = kernels.matmul(dq_proj.T, query) if need[1] else None  # (A, Dq)
-        return dquery, dw_q, dpre if need[2] else None, dv, dvalues
+        return dquery, dw_q, dpre if need[2] else None, dv[None, :] if need[3] else None, dvalues
 
 
 def _step_mask(mask: ArrayLike | None, B: int, T: int, op: str) -> np.ndarray | None:

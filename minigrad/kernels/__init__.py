@@ -14,6 +14,11 @@ project's shared 2-core machine the fused Adam step over 100k floats took 20.7 u
 and 19 ms with two Numba threads. Fast-math flags are limited to ``reassoc``/``nsz``/
 ``contract`` (never ``nnan``/``ninf``), so NaN and inf behave as in the NumPy references.
 Benchmarks: ``python benchmarks/kernels.py``; results in ``benchmarks/RESULTS.md``.
+
+Modules added for the end-to-end training step (``benchmarks/train_step.py``): ``rnn``
+(the pointwise part of a GRU/LSTM step), ``attention`` (additive attention of one query per
+row), ``embedding`` (the scatter-add backward of a lookup) and ``memory`` (allocator tuning
+applied when minigrad is imported; not a kernel).
 """
 
 from ._backend import backend, set_backend
@@ -47,6 +52,23 @@ from .norms import (
     layer_norm_forward_ref,
 )
 from .optim import adam_update, adam_update_ref
+from .attention import (
+    additive_attention_backward,
+    additive_attention_backward_ref,
+    additive_attention_forward,
+    additive_attention_forward_ref,
+)
+from .embedding import embedding_backward, embedding_backward_ref
+from .rnn import (
+    gru_backward,
+    gru_backward_ref,
+    gru_forward,
+    gru_forward_ref,
+    lstm_backward,
+    lstm_backward_ref,
+    lstm_forward,
+    lstm_forward_ref,
+)
 
 __all__ = [
     "backend",
@@ -77,4 +99,19 @@ __all__ = [
     "gelu_backward_ref",
     "adam_update",
     "adam_update_ref",
+    # added for the end-to-end training step (benchmarks/train_step.py; tests in tests/perf)
+    "gru_forward",
+    "gru_forward_ref",
+    "gru_backward",
+    "gru_backward_ref",
+    "lstm_forward",
+    "lstm_forward_ref",
+    "lstm_backward",
+    "lstm_backward_ref",
+    "additive_attention_forward",
+    "additive_attention_forward_ref",
+    "additive_attention_backward",
+    "additive_attention_backward_ref",
+    "embedding_backward",
+    "embedding_backward_ref",
 ]

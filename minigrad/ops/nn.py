@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+from ..kernels.embedding import embedding_backward
 from ..errors import ShapeError
 from ._util import Tensor, float_array, normalize_axis
 
@@ -204,11 +205,8 @@ class Embedding(Function):
     def backward(ctx, grad):
         (idx,) = ctx.saved
         shape, padding_idx = ctx.meta
-        gw = np.zeros(shape, dtype=grad.dtype)
-        np.add.at(gw, idx.reshape(-1), grad.reshape(-1, shape[1]))  # repeated tokens accumulate
-        if padding_idx is not None:
-            gw[padding_idx] = 0
-        return gw, None
+        # a scatter-add of grad's rows into the table (repeated tokens accumulate)
+        return embedding_backward(idx, grad, shape[0], padding_idx), None
 
 
 def embedding(idx, weight, padding_idx: int | None = None) -> Tensor:
