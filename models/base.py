@@ -169,8 +169,9 @@ class Seq2Seq(Module):
         attention = np.stack(weights, axis=1) if weights else None  # (B, L, S)
         return np.stack(outputs, axis=1), attention
 
-    def beam_search(self, src: TokensLike, beam_size: int, max_len: int, length_penalty: float = 1.0,
-                    src_lengths: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def beam_search(self, src: TokensLike, beam_size: int | None = None, max_len: int | None = None,
+                    length_penalty: float = 1.0, src_lengths: Any = None, *,
+                    beam: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Beam search, batched over the B sources (B * beam_size decoder rows).
 
         Each step expands every live hypothesis by every token and keeps, per source, the
@@ -185,6 +186,9 @@ class Seq2Seq(Module):
         (B, beam_size, L, S) or None)``, hypotheses sorted best first, PAD after EOS (a slot
         with no hypothesis has score -inf and only PAD).
         """
+        beam_size = resolve_beam_size(beam_size, beam)
+        if max_len is None:
+            raise TypeError("beam_search: max_len is required")
         src = as_tokens(src, "beam_search: src")
         if beam_size < 1 or max_len < 1:
             raise ValueError(f"beam_search: beam_size ({beam_size}) and max_len ({max_len}) must be at least 1")
@@ -194,6 +198,16 @@ class Seq2Seq(Module):
 
 
 # =============================================================================== beam search
+
+
+def resolve_beam_size(beam_size: int | None, beam: int | None) -> int:
+    """``beam_search`` takes the width as ``beam_size`` or, as DESIGN.md spells it, ``beam``."""
+    if beam_size is not None and beam is not None and beam_size != beam:
+        raise TypeError(f"beam_search: got beam_size={beam_size} and beam={beam}; give one")
+    width = beam_size if beam_size is not None else beam
+    if width is None:
+        raise TypeError("beam_search: the beam width (beam_size, or beam) is required")
+    return int(width)
 
 
 class _BeamSearch:

@@ -30,7 +30,7 @@ from minigrad.functional import linear
 from minigrad.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, init
 
 from .attention import KVCache, MultiHeadAttention, causal_mask, padding_mask
-from .base import Seq2Seq, TokensLike, as_tokens, check_int, check_probability, eval_mode, log_softmax_array
+from .base import Seq2Seq, TokensLike, as_tokens, check_int, check_probability, eval_mode, log_softmax_array, resolve_beam_size
 
 ACTIVATIONS = ("relu", "gelu")
 
@@ -365,12 +365,14 @@ class TransformerEncoderModel(Seq2Seq):
         tokens = np.where(real, logits[:, :L].argmax(axis=-1), self.pad_id).astype(np.int64)
         return tokens, attention
 
-    def beam_search(self, src: TokensLike, beam_size: int, max_len: int | None = None, length_penalty: float = 1.0,
-                    src_lengths: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def beam_search(self, src: TokensLike, beam_size: int | None = None, max_len: int | None = None,
+                    length_penalty: float = 1.0, src_lengths: Any = None, *,
+                    beam: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``beam_size`` most likely outputs (positions are independent, so the search keeps
         the exact k best). Returns ``(tokens (B, K, L), scores (B, K), attention (B, K, L, S))``,
         best first; scores are ``sum log p / length ** length_penalty`` (length = the source
         length); the attention is ``greedy_decode``'s, the same for every hypothesis."""
+        beam_size = resolve_beam_size(beam_size, beam)
         if beam_size < 1:
             raise ValueError(f"beam_search: beam_size must be at least 1, got {beam_size}")
         src, lengths, logits, attention, L = self._predict(src, src_lengths, max_len)

@@ -330,3 +330,18 @@ def test_model_errors(rng):
         model.greedy_decode(src, max_len=0)
     with pytest.raises(ValueError, match="different"):
         models.build("rnn", 5, 5, pad_id=1)
+
+
+def test_beam_search_takes_the_width_as_beam_or_beam_size():
+    import models
+
+    model = models.build("rnn-attn", 8, 8, embed_dim=8, hidden_dim=8)
+    src = np.array([[4, 5, 6, 2], [7, 4, 2, 0]])
+    by_name = model.beam_search(src, beam=2, max_len=5)
+    by_size = model.beam_search(src, beam_size=2, max_len=5)
+    np.testing.assert_array_equal(by_name[0], by_size[0])
+    np.testing.assert_array_equal(model.beam_search(src, 2, 5)[0], by_size[0])
+    with pytest.raises(TypeError, match="give one"):
+        model.beam_search(src, beam_size=2, beam=3, max_len=5)
+    encoder = models.build("encoder", 8, 8, d_model=8, num_heads=2, ff_dim=16, num_layers=1)
+    assert encoder.beam_search(src, beam=2)[0].shape[:2] == (2, 2)
