@@ -261,7 +261,7 @@ class Tensor:
     def gelu(self, approximate: str = "none"): return ops.gelu(self, approximate=approximate)
     def maximum(self, other): return ops.maximum(self, other)
     def minimum(self, other): return ops.minimum(self, other)
-    def clip(self, a_min=None, a_max=None): return ops.clip(self, a_min, a_max)
+    def clip(self, a_min=None, a_max=None, *, min=None, max=None): return ops.clip(self, a_min, a_max, min=min, max=max)  # noqa: A002,E501
     def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
     def pow(self, exponent): return ops.pow(self, exponent)
 

@@ -121,6 +121,13 @@ def test_mistakes_raise_clear_errors(call, kind, words):
         assert w in str(info.value)
 
 
+def test_clip_takes_numpy_2_keyword_spellings():
+    x = mg.tensor([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(x.clip(min=-1.0, max=1.0).data, [-1, 0.5, 1])
+    np.testing.assert_array_equal(mg.clip(x, -1.0, 1.0).data, [-1, 0.5, 1])
+    np.testing.assert_array_equal(x.clip(max=0.0).data, [-2, 0, 0])
+
+
 def test_setitem_only_outside_the_graph():
     x = mg.zeros(3)
     x[1] = 5.0

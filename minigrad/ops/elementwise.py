@@ -378,8 +378,11 @@ def minimum(a, b) -> Tensor:
     return _binary(Minimum, a, b, "minimum")
 
 
-def clip(a, a_min=None, a_max=None) -> Tensor:
-    """Limit values to [a_min, a_max]; gradient 1 inside (bounds included), 0 outside."""
+def clip(a, a_min=None, a_max=None, *, min=None, max=None) -> Tensor:  # noqa: A002 (NumPy 2's names)
+    """Limit values to [a_min, a_max] (NumPy 2 also spells them ``min=``/``max=``);
+    gradient 1 inside (bounds included), 0 outside."""
+    a_min = min if a_min is None else a_min
+    a_max = max if a_max is None else a_max
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
     return Clip.apply(a, a_min=a_min, a_max=a_max)
