@@ -242,21 +242,7 @@ def test_resume_from_a_missing_checkpoint(runner, tmp_path):
     assert_usage_error(run(runner, train_main, ["--resume", tmp_path / "none", "--quiet"]), "none")
 
 
-@pytest.fixture
-def lm_registered(monkeypatch):
-    """The 'lm' model in models.build's registry (registered here if models/__init__ does not yet)."""
-    import models
-
-    if "lm" not in models.names():
-        lm = pytest.importorskip("models.lm")
-
-        def make(src, tgt, config, **ids):
-            return lm.LanguageModel(src, config)
-
-        monkeypatch.setitem(models._REGISTRY, "lm", (lm.LMConfig, make))
-
-
-def test_text_task_trains_a_language_model(runner, tmp_path, lm_registered):
+def test_text_task_trains_a_language_model(runner, tmp_path):
     data = tmp_path / "text.txt"
     data.write_text("the quick brown fox jumps over the lazy dog. " * 40)
     save, output = tmp_path / "ckpt", tmp_path / "r.json"
