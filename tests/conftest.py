@@ -14,8 +14,17 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def runner(monkeypatch) -> CliRunner:
+    """A Click test runner for the CLI tests, with MINIGRAD_SEED unset (it changes the default seed)."""
+    monkeypatch.delenv("MINIGRAD_SEED", raising=False)
+    return CliRunner()

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from click.testing import CliRunner
 
-from cli.train import main as train_main
 from cli_lm_testutils import TEXT, TINY_LM
-
-
-@pytest.fixture
-def runner(monkeypatch) -> CliRunner:
-    monkeypatch.delenv("MINIGRAD_SEED", raising=False)
-    return CliRunner()
+from cli_runs import train_and_save
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +18,5 @@ def text_file(tmp_path_factory):
 @pytest.fixture(scope="session")
 def lm_checkpoint(tmp_path_factory, text_file):
     """(checkpoint dir, results.json dict) of one tiny ``minigrad-train --task text --model lm`` run."""
-    base = tmp_path_factory.mktemp("lm")
-    save, output = base / "ckpt", base / "results.json"
-    result = CliRunner().invoke(train_main, ["--task", "text", "--data", str(text_file), *TINY_LM,
-                                             "--save", str(save), "--output", str(output)],
-                                catch_exceptions=False, env={"MINIGRAD_SEED": None})
-    assert result.exit_code == 0, result.output
-    return save, json.loads(output.read_text())
+    save, _, result = train_and_save(tmp_path_factory.mktemp("lm"), ["--task", "text", "--data", str(text_file), *TINY_LM])
+    return save, result
