@@ -264,6 +264,42 @@ def summary_rows(results: list[dict], models_: list[str], tasks_: list[str]) -> 
     return lines
 
 
+def paired_lines(results: list[dict], models_: list[str], tasks_: list[str]) -> list[str]:
+    """Per model and task, seed by seed: in how many seeds minigrad needed more/fewer steps and less time."""
+    lines = []
+    for model in models_:
+        for task in tasks_:
+            by_seed: dict[int, dict[str, dict]] = {}
+            for r in results:
+                if r["model"] == model and r["task"] == task and r["reached"]:
+                    by_seed.setdefault(r["seed"], {})[r["framework"]] = r["reached"]
+            pairs = [(p["minigrad"], p["torch"]) for p in by_seed.values() if len(p) == 2]
+            if not pairs:
+                continue
+            more = sum(m["step"] > t["step"] for m, t in pairs)
+            fewer = sum(m["step"] < t["step"] for m, t in pairs)
+            faster = sum(m["train_s"] < t["train_s"] for m, t in pairs)
+            lines.append(f"- {model} on {task}, seed by seed ({len(pairs)} seeds): minigrad needed more steps than "
+                         f"PyTorch in {more}, fewer in {fewer}, as many in {len(pairs) - more - fewer}; it reached the "
+                         f"target in less training time in {faster}.")
+    return lines
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0,1,2' or '0-9' or '0-4,10' -> the seeds, in order."""
+    seeds: list[int] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        first, dash, last = item.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise SystemExit(f"time_to_accuracy.py: --seeds: {item!r} is not a seed or a range like 0-9")
+        seeds.extend(range(int(first), int(last or first) + 1))
+    if not seeds:
+        raise SystemExit(f"time_to_accuracy.py: --seeds: no seeds in {text!r}")
+    return seeds
+
+
 def command_lines(cmd: dict) -> list[str]:
     runs = cmd["runs"]
     wall, cpu, rss = (_median([r[k] for r in runs]) for k in ("wall_s", "cpu_s", "peak_rss_mb"))
@@ -285,7 +321,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="rnn-attn,transformer", help="comma-separated model names")
     parser.add_argument("--tasks", default="copy,reverse", help="comma-separated task names")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds or ranges (0,1,2 or 0-9)")
     parser.add_argument("--eval-interval", type=int, default=25, help="validate every N steps (default 25)")
     parser.add_argument("--eval-size", type=int, default=500, help="validation examples (default 500)")
     parser.add_argument("--max-steps", type=int, default=3000, help="give up after N steps (default 3000)")
@@ -302,7 +338,7 @@ def main() -> None:
     args = parser.parse_args()
     models_ = [m for m in args.models.split(",") if m]
     tasks_ = [t for t in args.tasks.split(",") if t]
-    seeds = [int(s) for s in args.seeds.split(",") if s]
+    seeds = parse_seeds(args.seeds)
 
     if args.worker:
         args.model, args.task, args.seed = models_[0], tasks_[0], seeds[0]
@@ -329,6 +365,9 @@ def main() -> None:
                                  f"not reached in {args.max_steps} steps")
                               + f", {r['ms_per_step']:.1f} ms/step, peak RSS {r['peak_rss_mb']:.0f} MiB", flush=True)
         lines = summary_rows(results, models_, tasks_)
+        paired = paired_lines(results, models_, tasks_)
+        if paired:
+            lines += [""] + paired
         print("\n".join([""] + lines))
         report["runs"] = results
     cmd_lines: list[str] = []

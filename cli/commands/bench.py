@@ -12,6 +12,7 @@ and streams their tables. PyTorch is used when installed; ``--no-torch`` times m
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def _run(script: Path, args: list[str]) -> None:
 @click.option("--accuracy", is_flag=True, help="Also time training to 99% exact-sequence accuracy.")
 @click.option("--tasks", "task_names", default=",".join(TASKS), show_default=True, metavar="NAMES",
               help="Tasks for --accuracy.")
-@click.option("--seeds", default="0,1,2", show_default=True, metavar="SEEDS", help="Seeds for --accuracy.")
+@click.option("--seeds", default="0,1,2", show_default=True, metavar="SEEDS", help="Seeds for --accuracy (a list, or ranges like 0-9).")
 @click.option("--startup", is_flag=True, help="Also time the first training step (cold and warm Numba cache) and "
               "measure peak RSS.")
 @click.option("--memory-steps", type=click.IntRange(min=0), default=0, metavar="N",
@@ -76,8 +77,8 @@ def command(models: str, sizes: str, quick: bool, accuracy: bool, task_names: st
     size_list = _names(sizes, SIZES, "size", everything="all")
     task_list = _names(task_names, TASKS, "task")
     seed_list = [s.strip() for s in seeds.split(",") if s.strip()]
-    if not seed_list or not all(s.isdigit() for s in seed_list):
-        raise click.BadParameter(f"{seeds!r} is not a list of seeds; write e.g. 0,1,2", param_hint="--seeds")
+    if not seed_list or not all(re.fullmatch(r"\d+(-\d+)?", s) for s in seed_list):
+        raise click.BadParameter(f"{seeds!r} is not a list of seeds; write e.g. 0,1,2 or 0-9", param_hint="--seeds")
     root = benchmarks_dir()
     step_script, accuracy_script = root / "train_step.py", root / "time_to_accuracy.py"
     if not step_script.is_file() or not accuracy_script.is_file():

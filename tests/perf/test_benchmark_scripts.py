@@ -69,6 +69,32 @@ def test_summary_marks_runs_that_missed_the_target():
     assert "50 (1/2 not reached)" in row and "| - |" in row
 
 
+def test_seeds_take_lists_and_ranges():
+    import time_to_accuracy as tta
+
+    assert tta.parse_seeds("0,1,2") == [0, 1, 2]
+    assert tta.parse_seeds("0-3,10") == [0, 1, 2, 3, 10]
+    for bad in ("x", "1-", "-2", ","):
+        with pytest.raises(SystemExit, match="--seeds"):
+            tta.parse_seeds(bad)
+
+
+def test_paired_summary_counts_seeds_where_each_library_won():
+    import time_to_accuracy as tta
+
+    def run(fw, seed, step, seconds):
+        return {"framework": fw, "model": "rnn-attn", "task": "copy", "seed": seed,
+                "reached": {"step": step, "train_s": seconds} if step else None}
+
+    runs = [run("minigrad", 0, 300, 6.0), run("torch", 0, 200, 7.0),   # more steps, less time
+            run("minigrad", 1, 200, 4.0), run("torch", 1, 250, 8.0),   # fewer steps
+            run("minigrad", 2, 250, 9.0), run("torch", 2, 250, 8.0),   # as many, more time
+            run("minigrad", 3, None, 0.0), run("torch", 3, 100, 3.0)]  # not reached: left out
+    (line,) = tta.paired_lines(runs, ["rnn-attn"], ["copy"])
+    assert "(3 seeds)" in line and "more steps than PyTorch in 1, fewer in 1, as many in 1" in line
+    assert "less training time in 2" in line
+
+
 def test_bench_command_rejects_bad_names():
     from cli.commands.bench import command
 
@@ -76,8 +102,9 @@ def test_bench_command_rejects_bad_names():
     assert result.exit_code == 2 and "'lstm' is not a model" in result.output
     result = CliRunner().invoke(command, ["--sizes", "huge"])
     assert result.exit_code == 2 and "or 'all'" in result.output
-    result = CliRunner().invoke(command, ["--accuracy", "--seeds", "x"])
-    assert result.exit_code == 2 and "seeds" in result.output
+    for bad in ("x", "1-", "0,,a"):
+        result = CliRunner().invoke(command, ["--accuracy", "--seeds", bad])
+        assert result.exit_code == 2 and "seeds" in result.output
 
 
 def test_bench_command_without_the_scripts_says_where_they_live(tmp_path, monkeypatch):
