@@ -43,7 +43,6 @@ import numpy as np  # noqa: E402
 
 from _common import PAD, import_torch, machine_lines, peak_rss_mb, replace_block  # noqa: E402
 
-COMMAND = "python benchmarks/time_to_accuracy.py --command --write-results"
 TRAIN_COMMAND = ["--task", "copy", "--model", "rnn-attn"]
 # Prepended to the command's ``python -c``: writes the process's peak RSS (VmHWM, MiB) to a file
 # at exit, since rusage's ru_maxrss of a child includes its parent's memory on Linux.
@@ -316,6 +315,16 @@ def command_lines(cmd: dict) -> list[str]:
     return out
 
 
+def reproduce_command(args: argparse.Namespace) -> str:
+    """The command line that reruns this measurement (the options that change what is measured)."""
+    parts = ["python benchmarks/time_to_accuracy.py"]
+    for option, default in (("models", "rnn-attn,transformer"), ("tasks", "copy,reverse"), ("seeds", "0,1,2")):
+        if getattr(args, option) != default:
+            parts.append(f"--{option} {getattr(args, option)}")
+    parts += [flag for flag, on in (("--same-init", args.same_init), ("--command", args.command)) if on]
+    return " ".join(parts + ["--write-results"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -377,7 +386,7 @@ def main() -> None:
         print("\n" + "\n".join(cmd_lines))
         report["command"] = cmd
     if args.write_results:
-        note = (f"Reproduce: `{COMMAND}{' --same-init' if args.same_init else ''}` (seeds {args.seeds}; validation on the first {args.eval_size} validation "
+        note = (f"Reproduce: `{reproduce_command(args)}` (seeds {args.seeds}; validation on the first {args.eval_size} validation "
                 f"examples every {args.eval_interval} steps; target {args.target} exact-sequence accuracy; medians "
                 "over the seeds; train s = forward, backward, clip, update and batching, validation excluded). "
                 "Both libraries train the same architecture on the same batches (`task.sample_batches(64, seed)`).")
