@@ -119,10 +119,13 @@ def gradient_errors(
     wrong gradient: ``gradcheck`` is this plus the verdict). ``atol``/``rtol`` only
     decide ``passed`` and which elements count for ``max_rel``.
     """
+    if isinstance(inputs, Tensor):  # one input, as torch.autograd.gradcheck also accepts
+        inputs = (inputs,)
     prepared = []
     for x in inputs:
         if isinstance(x, Tensor) and x.requires_grad:
-            prepared.append(Tensor(x.data.astype(np.float64), requires_grad=True))
+            # C order, so that reshape(-1) below is a view (a transposed input would be copied)
+            prepared.append(Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=True))
         else:
             prepared.append(x)
     checked = [i for i, x in enumerate(prepared) if isinstance(x, Tensor) and x.requires_grad]

@@ -12,6 +12,7 @@ import minigrad as mg
 import minigrad.ops
 from gradcases import NON_DIFFERENTIABLE, STRATEGIES, values
 from minigrad import optable
+from minigrad.gradcheck import gradient_errors
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -89,3 +90,19 @@ def test_a_missing_gradient_contribution_is_caught():
     b = mg.tensor([3.0, 4.0], requires_grad=True)
     with pytest.raises(mg.GradcheckError, match="input 1"):
         mg.gradcheck(lambda x, y: HalfSum.apply(x, y), [a, b])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inputs_in_any_memory_layout_are_perturbed(dtype):
+    """A transposed (Fortran-ordered) input is checked like any other, not against a zero numeric gradient."""
+    x = mg.tensor(np.random.default_rng(0).normal(size=(4, 3)).astype(dtype).T, requires_grad=True)
+    assert not x.data.flags.c_contiguous
+    assert mg.gradcheck(lambda t: (t * t * t).sum(), [x])
+    result = gradient_errors(lambda t: (t * t).sum(), [x]).inputs[0]
+    assert np.all(result.numeric != 0)
+    np.testing.assert_allclose(result.numeric, result.analytic, rtol=1e-6)
+
+
+def test_a_single_tensor_is_accepted_as_the_inputs():
+    x = mg.tensor([0.5, -1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda t: (t.exp() * t).sum(), x)
