@@ -34,7 +34,9 @@ class Sequential(Module):
     """Calls its children in order, each on the previous one's output.
 
     ``Sequential(Linear(3, 8), ReLU(), Linear(8, 2))`` names them "0", "1", "2";
-    ``Sequential(OrderedDict(hidden=..., out=...))`` uses the given names.
+    ``Sequential(OrderedDict(hidden=..., out=...))`` uses the given names. Indexing (ints
+    and slices), ``len``, iteration, ``append``, ``extend``, ``insert``, ``pop``, assignment
+    and deletion, as a list.
     """
 
     def __init__(self, *modules: Module | Mapping[str, Module]):
@@ -76,6 +78,27 @@ class Sequential(Module):
         self.add_module(str(len(self)), _module(self, module))
         return self
 
+    def extend(self, modules: Iterable[Module]) -> "Sequential":
+        """Append every module of ``modules`` (a list, a ModuleList, another Sequential); returns self."""
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        """Insert ``module`` before position ``index`` (list semantics; children renumbered); returns self."""
+        items = list(self._modules.values())
+        items.insert(index, _module(self, module))
+        self._modules.clear()
+        for i, item in enumerate(items):
+            self._modules[str(i)] = item
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index`` (default the last)."""
+        module = self[index]
+        del self[index]
+        return module
+
     def forward(self, x: Any) -> Any:
         """x -> module_n(...module_1(module_0(x)))."""
         for module in self._modules.values():
@@ -86,8 +109,9 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters are registered (a plain list hides them).
 
-    Supports indexing (ints and slices), ``len``, iteration, ``append``, ``extend``,
-    ``insert``, assignment and deletion; children are named "0", "1", ...
+    Supports indexing (ints and slices), ``len``, iteration, ``append``, ``extend`` (any
+    iterable of modules, another ModuleList or a Sequential too), ``insert``, ``pop``,
+    assignment and deletion; children are named "0", "1", ...
     """
 
     def __init__(self, modules: Iterable[Module] | None = None):
@@ -135,7 +159,10 @@ class ModuleList(Module):
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         """Append every module of ``modules``; returns self."""
-        if isinstance(modules, (Module, str)) or not hasattr(modules, "__iter__"):
+        # A ModuleList or Sequential is an iterable of modules; a single other Module is not.
+        iterable_module = isinstance(modules, (ModuleList, Sequential))
+        if isinstance(modules, str) or (isinstance(modules, Module) and not iterable_module) \
+                or not hasattr(modules, "__iter__"):
             raise TypeError(f"ModuleList.extend takes an iterable of Modules, got {type(modules).__name__}")
         for module in modules:
             self.append(module)
@@ -147,6 +174,12 @@ class ModuleList(Module):
         items.insert(index, _module(self, module))
         self._renumber(items)
 
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index`` (default the last)."""
+        module = self[index]
+        del self[index]
+        return module
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(); iterate over it and call the modules")
 
@@ -155,7 +188,8 @@ class ModuleDict(Module):
     """A dict of modules (insertion order kept) whose parameters are registered.
 
     ``ModuleDict({"enc": ..., "dec": ...})``; keys, values, items, ``[]``, ``in``, ``len``,
-    iteration over keys, ``update``, ``pop``, ``clear``.
+    iteration over keys, ``update`` (a mapping, another ModuleDict or (key, module) pairs),
+    ``pop``, ``clear``.
     """
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
@@ -204,7 +238,7 @@ class ModuleDict(Module):
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace entries from a mapping or from (key, module) pairs."""
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
         for pair in pairs:
             key, module = pair
             self[key] = module

@@ -87,3 +87,29 @@ def test_module_dict():
         heads["zz"]
     heads.clear()
     assert len(heads) == 0
+
+
+def test_containers_take_each_other_as_torch_does():
+    a, b, c = nn.ReLU(), nn.Tanh(), nn.Sigmoid()
+    inner = nn.ModuleList([a, b])
+    assert list(nn.ModuleList(inner)) == [a, b]
+    ml = nn.ModuleList([c])
+    ml.extend(inner)
+    ml += nn.Sequential(c)
+    assert list(ml) == [c, a, b, c] and list(ml._modules) == ["0", "1", "2", "3"]
+    with pytest.raises(TypeError, match="iterable of Modules"):
+        ml.extend(nn.Linear(2, 2))
+    d = nn.ModuleDict({"x": a})
+    d.update(nn.ModuleDict({"y": b}))
+    assert list(nn.ModuleDict(d).items()) == [("x", a), ("y", b)]
+
+
+def test_sequential_and_modulelist_list_methods():
+    a, b, c = nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)
+    seq = nn.Sequential(a).extend([b])
+    seq.insert(0, c)
+    assert list(seq) == [c, a, b] and [k for k, _ in seq.named_children()] == ["0", "1", "2"]
+    assert seq.pop() is b and seq.pop(0) is c and list(seq) == [a]
+    assert [name for name, _ in seq.named_parameters()] == ["0.weight", "0.bias"]
+    ml = nn.ModuleList([a, b, c])
+    assert ml.pop(1) is b and list(ml) == [a, c] and list(ml._modules) == ["0", "1"]
