@@ -108,10 +108,19 @@ class _CellBase(Module):
         return text
 
 
+
+def _one_state(owner: str, given: dict[str, Any]) -> Any:
+    """The initial state passed under one of its accepted names (``hx`` is PyTorch's), or None."""
+    passed = {name: value for name, value in given.items() if value is not None}
+    if len(passed) > 1:
+        raise TypeError(f"{owner}: the initial state was given twice ({' and '.join(passed)}); pass one")
+    return next(iter(passed.values()), None)
+
 class RNNCell(_CellBase):
     """Elman cell: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act tanh or relu.
 
-    ``cell(x (B, in), h (B, H) or None) -> h' (B, H)``; 1-D x (in,) gives (H,).
+    ``cell(x (B, in), h (B, H) or None) -> h' (B, H)``; 1-D x (in,) gives (H,). The state
+    may also be passed as ``hx=`` (PyTorch's name).
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", dtype: Any = None):
@@ -119,7 +128,8 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, dtype)
 
-    def forward(self, x: Any, h: Any = None) -> Tensor:
+    def forward(self, x: Any, h: Any = None, *, hx: Any = None) -> Tensor:
+        h = _one_state("RNNCell", {"h": h, "hx": hx})
         x, unbatched = self._input(x)
         h_new = self._step(x, self._state(h, x.shape[0], unbatched), None)
         return h_new.reshape(self.hidden_size) if unbatched else h_new
@@ -137,12 +147,14 @@ class GRUCell(_CellBase):
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
         h' = (1 - z) * n + z * h
 
-    ``cell(x (B, in), h (B, H) or None) -> h' (B, H)``; 1-D x (in,) gives (H,).
+    ``cell(x (B, in), h (B, H) or None) -> h' (B, H)``; 1-D x (in,) gives (H,). The state
+    may also be passed as ``hx=``.
     """
 
     _kind = "gru"
 
-    def forward(self, x: Any, h: Any = None) -> Tensor:
+    def forward(self, x: Any, h: Any = None, *, hx: Any = None) -> Tensor:
+        h = _one_state("GRUCell", {"h": h, "hx": hx})
         x, unbatched = self._input(x)
         h_new = self._step(x, self._state(h, x.shape[0], unbatched), None)
         return h_new.reshape(self.hidden_size) if unbatched else h_new
@@ -155,12 +167,14 @@ class LSTMCell(_CellBase):
         c' = f * c + i * g
         h' = o * tanh(c')
 
-    ``cell(x (B, in), (h, c) each (B, H), or None) -> (h', c')`` each (B, H).
+    ``cell(x (B, in), (h, c) each (B, H), or None) -> (h', c')`` each (B, H); the state may
+    also be passed as ``hx=(h, c)``.
     """
 
     _kind = "lstm"
 
-    def forward(self, x: Any, hc: tuple | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Any, hc: tuple | None = None, *, hx: tuple | None = None) -> tuple[Tensor, Tensor]:
+        hc = _one_state("LSTMCell", {"hc": hc, "hx": hx})
         x, unbatched = self._input(x)
         h = c = None
         if hc is not None:
@@ -345,7 +359,8 @@ class RNN(_RecurrentBase):
     (num_layers * num_directions, B, H); out (B, T, D*H) or (T, B, D*H), the last layer's
     outputs with both directions concatenated (forward first). ``lengths`` (B,): steps
     t >= lengths[b] are padding -- they do not change the state, their outputs are zero,
-    and the reverse direction starts at each sequence's own last real step.
+    and the reverse direction starts at each sequence's own last real step. ``hx=`` (PyTorch's
+    name) is accepted for h0.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
@@ -355,7 +370,8 @@ class RNN(_RecurrentBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
-    def forward(self, x: Any, h0: Any = None, lengths: Any = None) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Any, h0: Any = None, lengths: Any = None, *, hx: Any = None) -> tuple[Tensor, Tensor]:
+        h0 = _one_state("RNN", {"h0": h0, "hx": hx})
         out, finals, unbatched = self._run(x, (h0,), lengths)
         return out, self._stack(finals[0], unbatched)
 
@@ -375,7 +391,8 @@ class GRU(_RecurrentBase):
 
     _kind = "gru"
 
-    def forward(self, x: Any, h0: Any = None, lengths: Any = None) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Any, h0: Any = None, lengths: Any = None, *, hx: Any = None) -> tuple[Tensor, Tensor]:
+        h0 = _one_state("GRU", {"h0": h0, "hx": hx})
         out, finals, unbatched = self._run(x, (h0,), lengths)
         return out, self._stack(finals[0], unbatched)
 
@@ -385,12 +402,15 @@ class LSTM(_RecurrentBase):
 
     ``lstm(x, (h0, c0)=None, lengths=None) -> (out, (h_n, c_n))``: x (B, T, in) with
     ``batch_first=True`` (the default) or (T, B, in); out (B, T, D*H) or (T, B, D*H);
-    h0, c0, h_n, c_n (num_layers * num_directions, B, H). ``lengths`` as in ``RNN``.
+    h0, c0, h_n, c_n (num_layers * num_directions, B, H). ``lengths`` as in ``RNN``. The
+    initial state may also be passed by keyword as ``h0=(h0, c0)`` or ``hx=(h0, c0)``.
     """
 
     _kind = "lstm"
 
-    def forward(self, x: Any, hc: tuple | None = None, lengths: Any = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, x: Any, hc: tuple | None = None, lengths: Any = None, *, h0: tuple | None = None,
+                hx: tuple | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        hc = _one_state("LSTM", {"hc": hc, "h0": h0, "hx": hx})
         if hc is None:
             h0 = c0 = None
         elif isinstance(hc, (tuple, list)) and len(hc) == 2:

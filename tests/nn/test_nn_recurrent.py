@@ -288,3 +288,20 @@ def test_no_grad_forward_records_nothing():
 
 def test_recurrence_node_is_exported_for_kernels():
     assert Recurrence.__name__ == "Recurrence"
+
+
+def test_initial_state_by_keyword_under_torch_and_design_names():
+    mg.manual_seed(0)
+    x = mg.randn(2, 3, 4)
+    gru, lstm = nn.GRU(4, 5), nn.LSTM(4, 5)
+    h0, c0 = mg.randn(1, 2, 5), mg.randn(1, 2, 5)
+    np.testing.assert_array_equal(gru(x, hx=h0)[1].data, gru(x, h0)[1].data)
+    expected = lstm(x, (h0, c0))[1][1].data
+    for kwargs in ({"hc": (h0, c0)}, {"h0": (h0, c0)}, {"hx": (h0, c0)}):
+        np.testing.assert_array_equal(lstm(x, **kwargs)[1][1].data, expected)
+    with pytest.raises(TypeError, match="given twice"):
+        lstm(x, (h0, c0), hx=(h0, c0))
+    cell, lcell = nn.GRUCell(4, 5), nn.LSTMCell(4, 5)
+    h = mg.randn(2, 5)
+    np.testing.assert_array_equal(cell(x[:, 0], hx=h).data, cell(x[:, 0], h).data)
+    np.testing.assert_array_equal(lcell(x[:, 0], hx=(h, h))[0].data, lcell(x[:, 0], (h, h))[0].data)
