@@ -30,8 +30,19 @@ class CheckpointError(MinigradError, OSError):
     """A checkpoint file is missing, truncated, corrupt or does not match."""
 
 
-class StateDictError(MinigradError, KeyError):
-    """``load_state_dict(strict=True)`` found missing or unexpected keys; the message lists them."""
+class StateDictError(MinigradError, KeyError, RuntimeError):
+    """``load_state_dict(strict=True)`` found missing or unexpected keys; the message lists them.
+
+    Also a ``RuntimeError``, the class PyTorch raises for the same mistake.
+    """
 
     def __str__(self) -> str:  # KeyError would repr() the message and escape its newlines
         return str(self.args[0]) if self.args else ""
+
+
+class StateDictShapeError(ShapeError, StateDictError):
+    """``load_state_dict`` found a value whose shape differs from the parameter's.
+
+    A ``ShapeError`` (so a ``ValueError``) and a ``StateDictError`` (so a ``RuntimeError``, as
+    in PyTorch); the message names every mismatched key with both shapes.
+    """

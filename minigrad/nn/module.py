@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ..errors import ShapeError, StateDictError
+from ..errors import StateDictError, StateDictShapeError
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -299,8 +299,9 @@ class Module:
         the parameter objects sees the new values).
 
         Nothing is copied unless every shared key fits. A shape mismatch raises
-        ``ShapeError`` naming the key and both shapes; with ``strict=True`` missing or
-        unexpected keys raise ``StateDictError`` listing them. Returns
+        ``StateDictShapeError`` (a ``ShapeError``) naming the key and both shapes; with
+        ``strict=True`` missing or unexpected keys raise ``StateDictError`` listing them. Both
+        are ``RuntimeError``s too, as PyTorch's. Returns
         ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         if not isinstance(state_dict, Mapping):
@@ -331,7 +332,7 @@ class Module:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
         if errors:
             message = f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
-            raise ShapeError(message) if mismatched else StateDictError(message)
+            raise StateDictShapeError(message) if mismatched else StateDictError(message)
         for target, array in updates:
             target.data[...] = array  # in place: same array object, dtype kept
         return IncompatibleKeys(missing, unexpected)
@@ -340,7 +341,7 @@ class Module:
     def train(self, mode: bool = True) -> "Module":
         """Set ``training`` on this module and every descendant; returns self."""
         if not isinstance(mode, bool):
-            raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+            raise ValueError(f"train: mode must be a bool, got {type(mode).__name__}")  # PyTorch: ValueError
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self

@@ -172,6 +172,7 @@ def test_load_state_dict_strict_lists_missing_and_unexpected_keys():
         m.load_state_dict({k: v + 1 for k, v in state.items()})
     assert str(info.value) == message
     assert isinstance(info.value, KeyError) and isinstance(info.value, mg.MinigradError)
+    assert isinstance(info.value, RuntimeError)  # PyTorch's class for this mistake
     np.testing.assert_array_equal(m.weight.data, before)  # nothing copied on error
 
     result = m.load_state_dict({k: v + 1 for k, v in state.items()}, strict=False)
@@ -186,6 +187,8 @@ def test_load_state_dict_shape_mismatch_names_key_and_shapes():
                 r"the shape in current model is \(2, 3\)")
     for strict in (True, False):
         with pytest.raises(mg.ShapeError, match=expected):
+            m.load_state_dict(bad, strict=strict)
+        with pytest.raises(RuntimeError, match=expected):  # as PyTorch raises it
             m.load_state_dict(bad, strict=strict)
     with pytest.raises(TypeError, match="not a numeric array"):
         m.load_state_dict({"weight": np.array([["a"] * 3] * 2), "bias": np.zeros(2)})
