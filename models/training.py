@@ -809,7 +809,7 @@ class Trainer:
                     with guard.update():
                         if c.clip > 0:
                             try:
-                                optim.clip_grad_norm_(self.params, c.clip)
+                                optim.clip_grad_norm_(self.params, c.clip, error_if_nonfinite=True)
                             except RuntimeError as err:
                                 raise TrainingError(f"step {self.step + 1}: {err}") from None
                         self.optimizer.step()

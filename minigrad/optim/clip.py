@@ -37,8 +37,8 @@ def clip_grad_norm_(
     parameters: TensorsT,
     max_norm: float,
     norm_type: float = 2.0,
-    error_if_nonfinite: bool = True,
-) -> float:
+    error_if_nonfinite: bool = False,
+) -> np.float64:
     """Scale the gradients of ``parameters`` in place so that their joint norm is at most ``max_norm``.
 
     The total norm is the ``norm_type``-norm of all gradients taken together as one vector
@@ -46,23 +46,28 @@ def clip_grad_norm_(
     ``max_norm / (total + 1e-6) < 1`` every gradient is multiplied by that factor (PyTorch's
     rule); otherwise they are left unchanged. Parameters without a gradient are ignored.
 
-    Returns the total norm *before* clipping as a Python ``float`` (PyTorch returns a 0-d
-    tensor; a float is what logging and progress bars want). With no gradients it is 0.0.
+    ``norm_type`` is a positive number, ``float("inf")`` or the string ``"inf"``.
 
-    A non-finite total norm (a NaN or Inf in some gradient) raises ``RuntimeError`` naming it
-    before any gradient is touched. With ``error_if_nonfinite=False`` the gradients are scaled
-    anyway, as PyTorch does (a NaN norm makes every gradient NaN). PyTorch's default is False;
-    ours is True so that a diverging run stops at the step where it diverged.
+    Returns the total norm *before* clipping as a ``numpy.float64`` (a Python ``float``
+    subclass with ``.item()``; PyTorch returns a 0-d tensor). With no gradients it is 0.0.
+
+    As in PyTorch, a non-finite total norm (a NaN or Inf in some gradient) scales the
+    gradients anyway (a NaN norm makes every gradient NaN) and is returned; with
+    ``error_if_nonfinite=True`` it raises ``RuntimeError`` naming it before any gradient is
+    touched, which is what ``minigrad-train`` asks for so that a diverging run stops at the
+    step where it diverged.
     """
     owner = "clip_grad_norm_"
     check_non_negative(owner, "max_norm", max_norm)
+    if isinstance(norm_type, str) and norm_type.lower() == "inf":
+        norm_type = math.inf
     check_number(owner, "norm_type", norm_type)
     norm_type = float(norm_type)
     if not norm_type > 0:
         raise ValueError(f"{owner}: norm_type must be positive or inf, got {norm_type}")
     pairs = _grads(parameters, owner)
     if not pairs:
-        return 0.0
+        return np.float64(0.0)
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for _, g in pairs)
     elif norm_type == 2.0:  # the usual case: a float64 dot product per gradient (BLAS), 3x faster than the general form
@@ -82,7 +87,7 @@ def clip_grad_norm_(
         with np.errstate(invalid="ignore"):
             for _, g in pairs:
                 g *= coef
-    return float(total)
+    return np.float64(total)
 
 
 def clip_grad_value_(parameters: TensorsT, clip_value: float) -> None:

@@ -21,6 +21,7 @@ def test_norm_returned_and_grads_scaled_in_place():
     a, b = with_grad([3.0, 0.0]), with_grad([[4.0]])
     grad_a = a.grad
     total = clip_grad_norm_([a, b], max_norm=1.0)
+    assert isinstance(total, float) and total.item() == total  # a float with .item(), like torch's 0-d result
     assert isinstance(total, float) and total == pytest.approx(5.0)
     assert a.grad is grad_a  # in place
     coef = 1.0 / (5.0 + 1e-6)
@@ -40,13 +41,14 @@ def test_small_norm_is_left_alone_and_missing_grads_are_skipped():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf, "inf"])
 def test_norm_types(norm_type, dtype):
     """The total norm is accumulated in float64 whatever the gradients' dtype."""
     rng = np.random.default_rng(0)
     grads = [rng.normal(size=s).astype(dtype) for s in [(300, 400), (5,), ()]]
     flat = np.concatenate([g.ravel() for g in grads]).astype(np.float64)
-    expected = np.max(np.abs(flat)) if math.isinf(norm_type) else np.sum(np.abs(flat) ** norm_type) ** (1 / norm_type)
+    p = float(norm_type)
+    expected = np.max(np.abs(flat)) if math.isinf(p) else np.sum(np.abs(flat) ** p) ** (1 / p)
     params = [with_grad(g, dtype) for g in grads]
     assert clip_grad_norm_(params, 0.1, norm_type=norm_type) == pytest.approx(expected, rel=1e-12)
     clipped = np.concatenate([p.grad.ravel() for p in params])
@@ -57,10 +59,12 @@ def test_norm_types(norm_type, dtype):
 def test_nonfinite_norm(bad):
     a = with_grad([1.0, bad])
     with pytest.raises(RuntimeError, match=r"total norm of order 2.0 .* non-finite \((nan|inf)\)"):
-        clip_grad_norm_([a], 1.0)
+        clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
     np.testing.assert_array_equal(a.grad[:1], [1.0])  # not touched on error
-    total = clip_grad_norm_([a], 1.0, error_if_nonfinite=False)
+    total = clip_grad_norm_([a], 1.0)  # PyTorch's default: scale anyway and return the norm
     assert not math.isfinite(total)
+    expected = [np.nan, np.nan] if np.isnan(bad) else [0.0, np.nan]  # what torch gives: 1 * 1/(inf) = 0, inf * 0 = nan
+    np.testing.assert_array_equal(a.grad, expected)
 
 
 def test_clip_arguments_validated():
