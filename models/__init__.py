@@ -76,16 +76,24 @@ def config_for(name: str) -> Any:
     return _entry(name)[0]()
 
 
-def build(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, *, pad_id: int = 0,
-          bos_id: int = 1, eos_id: int = 2, **hyper: Any) -> Seq2Seq | LanguageModel:
+def build(name: str, src_vocab_size: int | None = None, tgt_vocab_size: int | None = None, *, pad_id: int = 0,
+          bos_id: int = 1, eos_id: int = 2, vocab_size: int | None = None, **hyper: Any) -> Seq2Seq | LanguageModel:
     """Build model ``name`` for the given vocabularies (``tgt_vocab_size`` defaults to the source's).
 
-    ``lm`` has one vocabulary: ``build("lm", vocab_size, **hyper)``.
+    ``lm`` has one vocabulary: ``build("lm", vocab_size, **hyper)`` or ``build("lm",
+    vocab_size=V)``; ``vocab_size=V`` also means "source and target vocabularies of size V"
+    for the seq2seq models.
 
     ``hyper`` overrides fields of ``config_for(name)``; an unknown one, or an inconsistent
     value (num_heads not dividing d_model, a non-positive size, a cell other than gru/lstm,
     ...), raises ValueError with one message naming it.
     """
+    if vocab_size is not None:
+        if src_vocab_size is not None:
+            raise TypeError(f"build({name!r}): give the vocabulary size once, as vocab_size or positionally")
+        src_vocab_size = vocab_size
+    if src_vocab_size is None:
+        raise TypeError(f"build({name!r}): the vocabulary size is missing: build({name!r}, vocab_size, ...)")
     config_cls, make = _entry(name)
     valid = [f.name for f in fields(config_cls)]
     unknown = [key for key in hyper if key not in valid]

@@ -105,3 +105,14 @@ def test_docstring_examples_run():
 
     for module in (models, models.attention, models.base, models.rnn, models.transformer):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_vocab_size_by_keyword():
+    lm = models.build("lm", vocab_size=50)
+    assert lm.vocab_size == 50 and models.build("lm", 50).vocab_size == 50
+    seq = models.build("rnn", vocab_size=12)
+    assert seq.src_vocab_size == seq.tgt_vocab_size == 12
+    with pytest.raises(TypeError, match="once"):
+        models.build("lm", 50, vocab_size=50)
+    with pytest.raises(TypeError, match="vocabulary size is missing"):
+        models.build("lm")
