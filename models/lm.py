@@ -16,12 +16,12 @@ read in one pass, then each new token costs one position (its query attends to t
 keys and values) instead of a re-run of the whole prefix. Context rules, the same with and
 without the cache (``use_cache=False`` recomputes everything, for checking):
 
-- a prompt longer than ``block_size`` is cropped to its last ``block_size`` tokens;
-- when the context is full (``block_size`` tokens) and one more token must be read, the
-  context restarts from the last ``block_size // 2`` tokens (at least 1), which are read in
-  one pass to rebuild the cache. Absolute learned positions shift, so the old cache cannot
-  be kept; halving keeps the amortised cost at about two positions per token while the
-  model always sees at least half a block of context.
+- the model reads the last ``block_size`` tokens (prompt and generated so far), as
+  nanoGPT's ``generate`` does: a longer prompt is cropped to them;
+- once more than ``block_size`` tokens exist, the window slides by one token per step.
+  Absolute learned positions then shift under every token, so no cache can be reused: each
+  such step reads the whole window in one pass (``block_size`` positions per token instead
+  of one). Up to ``block_size`` tokens, each new token costs one position.
 
 Encoded example (the ``text`` task on "hello world\\n", char vocabulary: ids 4.. are
 "\\n", " ", "d", "e", "h", "l", "o", "r", "w"): the prompt "hell" is ``[8, 7, 9, 9]``;
@@ -277,7 +277,6 @@ class LanguageModel(Module):
                top_p: float | None, rng: np.random.Generator, use_cache: bool,
                banned: np.ndarray | None) -> Iterator[np.ndarray]:
         block = self.config.block_size
-        keep = max(1, block // 2)  # context kept when a full context must grow (see the module docstring)
         B, T0 = prompt.shape
         seq = np.empty((B, T0 + max_new_tokens), dtype=np.int64)  # every token so far
         seq[:, :T0] = prompt
@@ -285,8 +284,8 @@ class LanguageModel(Module):
         caches: list[KVCache] | None = None
         for _ in range(max_new_tokens):
             with no_grad(), eval_mode(self):
-                if not use_cache:
-                    logits = self._run(seq[:, start:n])
+                if not use_cache or (caches is None and n - start == block):
+                    logits = self._run(seq[:, start:n])  # a full window: the next step slides it, no cache to keep
                 elif caches is None:  # read the whole context in one pass
                     caches = [KVCache() for _ in self.blocks]
                     logits = self._run(seq[:, start:n], caches)
@@ -298,8 +297,8 @@ class LanguageModel(Module):
             tokens = sample_next(next_logits, temperature, top_k, top_p, rng)  # (B,)
             seq[:, n] = tokens
             n += 1
-            if n - start > block:
-                start, caches = n - keep, None
+            if n - start > block:  # slide the window; positions shift, so the cache is void
+                start, caches = n - block, None
             yield tokens
 
     def generate(self, prompt_tokens: TokensLike, max_new_tokens: int, temperature: float = 1.0,
@@ -308,9 +307,8 @@ class LanguageModel(Module):
         """Sample ``max_new_tokens`` tokens after ``prompt_tokens``; returns the new tokens only.
 
         ``prompt_tokens``: token ids (T,) or a batch (B, T) (list, ndarray or integer Tensor),
-        at least one token, each in [0, vocab_size); longer than ``block_size``, only the last
-        ``block_size`` tokens are read. Once the context is full it restarts from its last
-        ``block_size // 2`` tokens (see the module docstring). Returns int64
+        at least one token, each in [0, vocab_size). Each step reads the last ``block_size``
+        tokens of prompt and output (see the module docstring). Returns int64
         (max_new_tokens,) or (B, max_new_tokens).
 
         ``temperature``: logits are divided by it; 0 means greedy decoding (argmax, no

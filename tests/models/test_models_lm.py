@@ -171,7 +171,7 @@ def test_cached_forward_equals_full_forward(rng):
 def test_cached_generation_equals_uncached(rng, sampling):
     model = make()
     prompt = rng.integers(0, V, size=4)
-    n = 40  # crosses block_size (12) several times: the context window restarts from its last half
+    n = 40  # goes well past block_size (12): the context window slides
     cached = model.generate(prompt, n, **sampling)
     uncached = model.generate(prompt, n, use_cache=False, **sampling)
     np.testing.assert_array_equal(cached, uncached)
@@ -210,7 +210,18 @@ def test_each_new_token_costs_one_position(rng, monkeypatch):
     assert seen == [5, 1, 1, 1, 1, 1, 1]  # the prompt once, then one position per token
     seen.clear()
     model.generate(rng.integers(0, V, size=10), 6, seed=0)  # block_size 12: full after 2 new tokens
-    assert seen == [10, 1, 1, 6, 1, 1]  # the 13th position restarts the context from the last 6 tokens
+    assert seen == [10, 1, 1, 12, 12, 12]  # a full window (12), then it slides: the last 12 tokens in one pass each
+
+
+def test_generation_past_the_block_reads_the_last_block_size_tokens(rng):
+    """Beyond block_size the result equals a plain loop over the last block_size tokens (nanoGPT's rule)."""
+    model = make()
+    seq = list(rng.integers(0, V, size=5))
+    new = model.generate(seq, 20, temperature=0)
+    for token in new:
+        window = np.array([seq[-12:]])
+        assert token == int(model(window).data[0, -1].argmax())
+        seq.append(token)
 
 
 # =============================================================================== context window and prompts
