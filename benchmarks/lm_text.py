@@ -141,9 +141,9 @@ def run(args: argparse.Namespace) -> dict:
     prompt = args.prompt
     ids = task.encode_source(prompt)
     started = time.perf_counter()
-    new = model.generate(ids, args.sample_chars, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+    tokens = model.generate(ids, args.sample_chars, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     sample_seconds = time.perf_counter() - started
-    sample = prompt + task.decode_target(new)
+    sample = task.decode_target(tokens)  # the prompt and what followed it
     print(f"\nsample ({args.sample_chars} characters, temperature {args.temperature}, top_k {args.top_k}, "
           f"seed {args.seed}, {sample_seconds:.2f} s):\n{sample}")
     final = curve[-1]

@@ -25,8 +25,8 @@ without the cache (``use_cache=False`` recomputes everything, for checking):
 
 Encoded example (the ``text`` task on "hello world\\n", char vocabulary: ids 4.. are
 "\\n", " ", "d", "e", "h", "l", "o", "r", "w"): the prompt "hell" is ``[8, 7, 9, 9]``;
-``model.generate([8, 7, 9, 9], 2, temperature=0)`` returns the two greedy next ids, e.g.
-``array([10, 5])`` ("o", " ") for a trained model.
+``model.generate([8, 7, 9, 9], 2, temperature=0)`` returns the prompt and the two greedy next
+ids, e.g. ``array([8, 7, 9, 9, 10, 5])`` ("hello ") for a trained model.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ class LanguageModel(Module):
     # ------------------------------------------------------------------ generation
 
     def _prompt(self, prompt_tokens: TokensLike) -> tuple[np.ndarray, bool]:
-        """(B, T) int64 prompt, cropped to the last block_size tokens, and whether it was 1-D."""
+        """(B, T) int64 prompt (checked, not cropped) and whether it was 1-D."""
         a = prompt_tokens.data if isinstance(prompt_tokens, Tensor) else np.asarray(prompt_tokens)
         if a.ndim == 1 and a.size == 0:
             raise ValueError("generate: the prompt is empty; give at least one token to start from")
@@ -230,7 +230,7 @@ class LanguageModel(Module):
         if prompt.min() < 0 or prompt.max() >= self.vocab_size:
             bad = prompt[(prompt < 0) | (prompt >= self.vocab_size)][0]
             raise ValueError(f"generate: prompt token {bad} is outside the vocabulary [0, {self.vocab_size})")
-        return prompt[:, -self.config.block_size:], single
+        return prompt, single
 
     def _suppressed(self, suppress_tokens: Any) -> np.ndarray | None:
         """Bool (V,) of the tokens never to sample, or None."""
@@ -247,8 +247,8 @@ class LanguageModel(Module):
 
     def _start(self, prompt_tokens: TokensLike, max_new_tokens: int, temperature: float, top_k: int | None,
                top_p: float | None, seed: int | None, use_cache: bool,
-               suppress_tokens: Any) -> tuple[Iterator[np.ndarray], bool, int]:
-        """Check the arguments now and return (the step generator, whether the prompt was 1-D, B)."""
+               suppress_tokens: Any) -> tuple[Iterator[np.ndarray], bool, np.ndarray]:
+        """Check the arguments now and return (the step generator, whether the prompt was 1-D, the (B, T) prompt)."""
         check_int("generate", "max_new_tokens", max_new_tokens, minimum=0)
         check_sampling(temperature, top_k, top_p)
         if seed is not None:
@@ -256,8 +256,9 @@ class LanguageModel(Module):
         banned = self._suppressed(suppress_tokens)
         prompt, single = self._prompt(prompt_tokens)
         rng = default_generator() if seed is None else np.random.default_rng(seed)
-        steps = self._steps(prompt, int(max_new_tokens), float(temperature), top_k, top_p, rng, bool(use_cache), banned)
-        return steps, single, prompt.shape[0]
+        context = prompt[:, -self.config.block_size:]  # the model never reads more than a block
+        steps = self._steps(context, int(max_new_tokens), float(temperature), top_k, top_p, rng, bool(use_cache), banned)
+        return steps, single, prompt
 
     def generate_stream(self, prompt_tokens: TokensLike, max_new_tokens: int, temperature: float = 1.0,
                         top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
@@ -304,12 +305,14 @@ class LanguageModel(Module):
     def generate(self, prompt_tokens: TokensLike, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
                  use_cache: bool = True, suppress_tokens: Any = None) -> np.ndarray:
-        """Sample ``max_new_tokens`` tokens after ``prompt_tokens``; returns the new tokens only.
+        """Sample ``max_new_tokens`` tokens after ``prompt_tokens``; returns prompt and new tokens.
 
         ``prompt_tokens``: token ids (T,) or a batch (B, T) (list, ndarray or integer Tensor),
         at least one token, each in [0, vocab_size). Each step reads the last ``block_size``
-        tokens of prompt and output (see the module docstring). Returns int64
-        (max_new_tokens,) or (B, max_new_tokens).
+        tokens of prompt and output (see the module docstring). Returns int64 (T +
+        max_new_tokens,) or (B, T + max_new_tokens): the whole prompt followed by the new
+        tokens, as nanoGPT's ``generate`` (``out[..., -max_new_tokens:]`` are the new ones;
+        ``generate_stream`` yields only those).
 
         ``temperature``: logits are divided by it; 0 means greedy decoding (argmax, no
         randomness). ``top_k``: sample among the k most likely tokens only. ``top_p``: sample
@@ -323,11 +326,11 @@ class LanguageModel(Module):
         ValueError for a bad argument (negative temperature, top_k < 1, top_p outside
         (0, 1], an empty prompt, a token outside the vocabulary, suppressing every token).
         """
-        steps, single, B = self._start(prompt_tokens, max_new_tokens, temperature, top_k, top_p, seed, use_cache,
-                                       suppress_tokens)
-        out = list(steps)
-        tokens = np.stack(out, axis=1) if out else np.zeros((B, 0), dtype=np.int64)  # (B, max_new_tokens)
-        return tokens[0] if single else tokens
+        steps, single, prompt = self._start(prompt_tokens, max_new_tokens, temperature, top_k, top_p, seed, use_cache,
+                                            suppress_tokens)
+        new = [tokens[:, None] for tokens in steps]  # each (B, 1)
+        out = np.concatenate([prompt, *new], axis=1)  # (B, T + max_new_tokens)
+        return out[0] if single else out
 
     def extra_repr(self) -> str:
         c = self.config

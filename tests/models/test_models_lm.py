@@ -148,7 +148,7 @@ def test_a_longer_generation_extends_a_shorter_one(rng):
     prompt = rng.integers(0, V, size=5)
     for sampling in (dict(temperature=0), dict(temperature=1.0, seed=3), dict(top_p=0.9, seed=4)):
         short = model.generate(prompt, 4, **sampling)
-        np.testing.assert_array_equal(model.generate(prompt, 30, **sampling)[:4], short)
+        np.testing.assert_array_equal(model.generate(prompt, 30, **sampling)[:9], short)
 
 
 # =============================================================================== KV cache
@@ -175,7 +175,8 @@ def test_cached_generation_equals_uncached(rng, sampling):
     cached = model.generate(prompt, n, **sampling)
     uncached = model.generate(prompt, n, use_cache=False, **sampling)
     np.testing.assert_array_equal(cached, uncached)
-    assert cached.dtype == np.int64 and cached.shape == (n,)
+    assert cached.dtype == np.int64 and cached.shape == (4 + n,)
+    np.testing.assert_array_equal(cached[:4], prompt)  # the prompt, then the new tokens
 
 
 def test_cached_generation_equals_uncached_for_a_batch(rng):
@@ -183,13 +184,13 @@ def test_cached_generation_equals_uncached_for_a_batch(rng):
     prompt = rng.integers(0, V, size=(3, 6))
     cached = model.generate(prompt, 20, seed=1)
     np.testing.assert_array_equal(cached, model.generate(prompt, 20, seed=1, use_cache=False))
-    assert cached.shape == (3, 20)
+    assert cached.shape == (3, 26)
 
 
 def test_greedy_generation_is_the_argmax_of_the_full_forward(rng):
     model = make()
     seq = list(rng.integers(0, V, size=3))
-    new = model.generate(seq, 8, temperature=0)
+    new = model.generate(seq, 8, temperature=0)[3:]
     for token in new:
         assert token == int(model(np.array([seq])).data[0, -1].argmax())
         seq.append(token)
@@ -217,7 +218,7 @@ def test_generation_past_the_block_reads_the_last_block_size_tokens(rng):
     """Beyond block_size the result equals a plain loop over the last block_size tokens (nanoGPT's rule)."""
     model = make()
     seq = list(rng.integers(0, V, size=5))
-    new = model.generate(seq, 20, temperature=0)
+    new = model.generate(seq, 20, temperature=0)[5:]
     for token in new:
         window = np.array([seq[-12:]])
         assert token == int(model(window).data[0, -1].argmax())
@@ -230,7 +231,9 @@ def test_generation_past_the_block_reads_the_last_block_size_tokens(rng):
 def test_long_prompt_is_cropped_to_the_last_block(rng):
     model = make()
     prompt = rng.integers(0, V, size=30)
-    np.testing.assert_array_equal(model.generate(prompt, 10, seed=2), model.generate(prompt[-12:], 10, seed=2))
+    out = model.generate(prompt, 10, seed=2)
+    np.testing.assert_array_equal(out[:30], prompt)  # the whole prompt is returned ...
+    np.testing.assert_array_equal(out[30:], model.generate(prompt[-12:], 10, seed=2)[12:])  # ... its last block read
 
 
 def test_prompt_forms(rng):
@@ -240,8 +243,8 @@ def test_prompt_forms(rng):
     np.testing.assert_array_equal(model.generate(list(prompt), 5, seed=0), expected)
     np.testing.assert_array_equal(model.generate(mg.tensor(prompt), 5, seed=0), expected)
     np.testing.assert_array_equal(model.generate(prompt[None], 5, seed=0), expected[None])
-    assert model.generate(prompt, 0).shape == (0,)
-    assert model.generate(prompt[None], 0).shape == (1, 0)
+    np.testing.assert_array_equal(model.generate(prompt, 0), prompt)
+    assert model.generate(prompt[None], 0).shape == (1, 4)
 
 
 def test_stream_yields_the_same_tokens_as_generate(rng):
@@ -250,7 +253,7 @@ def test_stream_yields_the_same_tokens_as_generate(rng):
     stream = model.generate_stream(prompt, 15, seed=9, top_k=4)
     tokens = list(stream)
     assert all(isinstance(t, int) for t in tokens)
-    np.testing.assert_array_equal(tokens, model.generate(prompt, 15, seed=9, top_k=4))
+    np.testing.assert_array_equal(tokens, model.generate(prompt, 15, seed=9, top_k=4)[-15:])
     batch = list(model.generate_stream(np.stack([prompt, prompt]), 3, seed=9))
     assert all(t.shape == (2,) for t in batch)
 
@@ -294,10 +297,10 @@ def test_top_k_restricts_the_sampled_support(rng):
     prompt = rng.integers(0, V, size=4)
     logits = _next_logits(model, prompt)
     allowed = set(np.argsort(-logits)[:3].tolist())
-    drawn = {int(model.generate(prompt, 1, temperature=2.0, top_k=3, seed=s)[0]) for s in range(200)}
+    drawn = {int(model.generate(prompt, 1, temperature=2.0, top_k=3, seed=s)[-1]) for s in range(200)}
     assert drawn == allowed  # every one of the top 3 is reachable, nothing else is
-    assert {int(model.generate(prompt, 1, top_k=1, seed=s)[0]) for s in range(20)} == {int(logits.argmax())}
-    wide = {int(model.generate(prompt, 1, temperature=5.0, top_k=100, seed=s)[0]) for s in range(300)}
+    assert {int(model.generate(prompt, 1, top_k=1, seed=s)[-1]) for s in range(20)} == {int(logits.argmax())}
+    wide = {int(model.generate(prompt, 1, temperature=5.0, top_k=100, seed=s)[-1]) for s in range(300)}
     assert len(wide) > 3  # k larger than the vocabulary keeps everything
 
 
@@ -312,7 +315,7 @@ def test_top_p_restricts_the_sampled_support(rng):
     need = int(np.searchsorted(np.cumsum(probs[order]), 0.6) + 1)  # smallest prefix holding 60%
     nucleus = set(order[:need].tolist())
     assert 1 <= len(nucleus) < V
-    drawn = {int(model.generate(prompt, 1, top_p=0.6, seed=s)[0]) for s in range(200)}
+    drawn = {int(model.generate(prompt, 1, top_p=0.6, seed=s)[-1]) for s in range(200)}
     assert drawn <= nucleus and len(drawn) == len(nucleus)
 
 
@@ -378,10 +381,11 @@ def test_suppressed_tokens_are_never_sampled(rng):
     prompt = rng.integers(0, V, size=4)
     banned = [0, 1, 2, 3]
     for seed in range(30):
-        assert not set(model.generate(prompt, 10, temperature=3.0, seed=seed, suppress_tokens=banned).tolist()) & set(banned)
+        new = model.generate(prompt, 10, temperature=3.0, seed=seed, suppress_tokens=banned)[4:]
+        assert not set(new.tolist()) & set(banned)
     logits = _next_logits(model, prompt)
     logits[banned] = -np.inf
-    assert model.generate(prompt, 1, temperature=0, suppress_tokens=banned)[0] == logits.argmax()
+    assert model.generate(prompt, 1, temperature=0, suppress_tokens=banned)[-1] == logits.argmax()
     np.testing.assert_array_equal(model.generate(prompt, 12, seed=1, suppress_tokens=banned),
                                   model.generate(prompt, 12, seed=1, suppress_tokens=banned, use_cache=False))
     with pytest.raises(ValueError, match="leaves no token"):
