@@ -215,6 +215,16 @@ class Seq2SeqTask(Task):
 
     _splits: dict[str, list[Pair]] | None = None
 
+    @property
+    def vocab(self) -> Vocab:
+        """The vocabulary, when source and target share one (copy, reverse, sort, add, ...).
+
+        AttributeError naming ``src_vocab`` and ``tgt_vocab`` when the task has two different ones.
+        """
+        if self.src_vocab == self.tgt_vocab:
+            return self.src_vocab
+        raise AttributeError(f"{self.name}: source and target have different vocabularies; use src_vocab and tgt_vocab")
+
     def _load_splits(self) -> dict[str, list[Pair]]:
         raise NotImplementedError
 

@@ -111,3 +111,10 @@ def test_dates_rejects_length_options_and_huge_sizes():
         tasks.get("dates", max_len=5)
     with pytest.raises(tasks.TaskError, match="200000"):
         tasks.get("dates", train_size=300000)
+
+
+def test_dates_has_two_vocabularies_and_says_so():
+    import pytest
+
+    with pytest.raises(AttributeError, match="src_vocab and tgt_vocab"):
+        tasks.get("dates").vocab

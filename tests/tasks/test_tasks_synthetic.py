@@ -174,3 +174,9 @@ def test_generation_does_not_touch_global_numpy_state():
     np.random.seed(123)
     tasks.get("reverse", **SMALL).train
     assert np.random.random() == before
+
+
+def test_a_shared_vocabulary_is_also_task_vocab():
+    for name in ("copy", "reverse", "sort", "add"):
+        task = tasks.get(name)
+        assert task.vocab is task.src_vocab and task.vocab == task.tgt_vocab
