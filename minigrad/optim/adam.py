@@ -58,7 +58,7 @@ class Adam(Optimizer):
         for i, beta in enumerate(betas):
             check_number(name, f"beta parameter at index {i}", beta)
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta}")
+                raise ValueError(f"{name}: Invalid beta parameter at index {i}: {beta}")
         group["betas"] = (float(betas[0]), float(betas[1]))
         check_non_negative(name, "epsilon value", group["eps"])
         check_non_negative(name, "weight_decay value", group["weight_decay"])

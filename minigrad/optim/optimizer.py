@@ -41,10 +41,13 @@ def check_number(owner: str, what: str, value: Any) -> None:
 
 
 def check_non_negative(owner: str, what: str, value: Any) -> None:
-    """Raise ``ValueError("<owner>: invalid <what> <value>")`` unless ``value >= 0`` (NaN fails)."""
+    """Raise ``ValueError("<owner>: Invalid <what>: <value>")`` unless ``value >= 0`` (NaN fails).
+
+    The wording after the owner is PyTorch's ("Invalid learning rate: -1").
+    """
     check_number(owner, what, value)
     if not value >= 0:
-        raise ValueError(f"{owner}: invalid {what} {value}")
+        raise ValueError(f"{owner}: Invalid {what}: {value}")
 
 
 # --------------------------------------------------------------------------- the base class

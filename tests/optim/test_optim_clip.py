@@ -68,7 +68,7 @@ def test_nonfinite_norm(bad):
 
 
 def test_clip_arguments_validated():
-    with pytest.raises(ValueError, match="invalid max_norm -1"):
+    with pytest.raises(ValueError, match="Invalid max_norm: -1"):
         clip_grad_norm_([with_grad([1.0])], -1)
     with pytest.raises(ValueError, match="norm_type must be positive"):
         clip_grad_norm_([with_grad([1.0])], 1.0, norm_type=0)

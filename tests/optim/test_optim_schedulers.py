@@ -136,7 +136,7 @@ def test_resuming_with_last_epoch_needs_initial_lr():
         (lambda o: LinearLR(o, start_factor=0.0), ValueError, r"start_factor must be in \(0, 1\], got 0.0"),
         (lambda o: LinearLR(o, end_factor=1.5), ValueError, "end_factor must be in"),
         (lambda o: WarmupCosine(o, warmup_steps=10, total_steps=10), ValueError, "greater than warmup_steps"),
-        (lambda o: WarmupCosine(o, warmup_steps=1, total_steps=10, min_lr=-1), ValueError, "invalid min_lr -1"),
+        (lambda o: WarmupCosine(o, warmup_steps=1, total_steps=10, min_lr=-1), ValueError, "Invalid min_lr: -1"),
         (lambda o: InverseSqrtLR(o, warmup_steps=0), ValueError, "warmup_steps must be >= 1"),
         (lambda o: LambdaLR(o, [lambda e: 1.0, lambda e: 1.0]), ValueError, "expected 1 lr_lambdas"),
         (lambda o: StepLR(object(), step_size=1), TypeError, "expected a minigrad Optimizer"),
