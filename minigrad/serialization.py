@@ -43,7 +43,12 @@ _SUPPORTED_DTYPES = frozenset(
 )
 
 
+# Header metadata entry in which ``save`` records the state's key order (hidden from load_metadata).
+ORDER_KEY = "minigrad.key_order"
+
+
 # --------------------------------------------------------------------------- atomic writes
+
 
 
 def atomic_write_bytes(path: PathT, data: bytes) -> None:
@@ -156,7 +161,11 @@ def save(state: Mapping[str, Any], path: PathT, metadata: Mapping[str, str] | No
     if not isinstance(state, Mapping):
         raise TypeError(f"save: state must be a dict of name -> Tensor or ndarray, got {type(state).__name__}")
     metadata = _check_metadata(metadata, "save")
+    if metadata is not None and ORDER_KEY in metadata:
+        raise ValueError(f"save: the metadata key {ORDER_KEY!r} is reserved by minigrad")
     arrays = {key: _as_saveable(key, value, "save") for key, value in state.items()}
+    # safetensors stores tensors sorted by dtype and name; keep the dict's order for load()
+    metadata = {**(metadata or {}), ORDER_KEY: json.dumps(list(arrays))}
     data = safetensors.numpy.save(arrays, metadata=metadata)
     atomic_write_bytes(path, data)
 
@@ -198,15 +207,29 @@ def _parse(path: PathT, owner: str) -> tuple[str, bytes, dict[str, Any]]:
 def load(path: PathT) -> dict[str, np.ndarray]:
     """Read a ``.safetensors`` file into a dict of name -> ndarray (writeable, owned by the caller).
 
-    Raises ``CheckpointError`` naming the file when it is missing, truncated, corrupt or not a
-    ``.safetensors`` file.
+    Keys come in the order the state had when ``save`` wrote it (a file from another tool:
+    sorted). Raises ``CheckpointError`` naming the file when it is missing, truncated, corrupt
+    or not a ``.safetensors`` file.
     """
-    path, data, _ = _parse(path, "load")
+    path, data, header = _parse(path, "load")
     try:
         arrays = safetensors.numpy.load(data)
     except Exception as e:  # the parser of an untrusted file: any failure means a bad file
         raise CheckpointError(f"load: {path} is corrupt or unsupported: {e}") from e
-    return {k: (v if v.flags.writeable and v.flags.c_contiguous else np.array(v)) for k, v in arrays.items()}
+    order = _saved_order(header)
+    keys = order if order is not None and sorted(order) == sorted(arrays) else sorted(arrays)
+    return {k: (v if v.flags.writeable and v.flags.c_contiguous else np.array(v))
+            for k, v in ((k, arrays[k]) for k in keys)}
+
+
+def _saved_order(header: dict[str, Any]) -> list[str] | None:
+    """The key order ``save`` recorded in the header, or None (a file written by another tool)."""
+    metadata = header.get("__metadata__")
+    try:
+        order = json.loads(metadata[ORDER_KEY]) if isinstance(metadata, dict) and ORDER_KEY in metadata else None
+    except (TypeError, json.JSONDecodeError):
+        return None
+    return order if isinstance(order, list) and all(isinstance(k, str) for k in order) else None
 
 
 def load_metadata(path: PathT) -> dict[str, str]:
@@ -215,7 +238,7 @@ def load_metadata(path: PathT) -> dict[str, str]:
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict):
         raise CheckpointError(f"load_metadata: {path} is corrupt (__metadata__ is not a JSON object)")
-    return dict(metadata)
+    return {k: v for k, v in metadata.items() if k != ORDER_KEY}
 
 
 # --------------------------------------------------------------------------- JSON side files

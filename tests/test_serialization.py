@@ -348,3 +348,16 @@ def test_optimizer_and_scheduler_state_through_a_file_resume_exactly(tmp_path):
 def test_empty_tree(tmp_path):
     save_tree({}, tmp_path / "empty.safetensors", metadata={"format": "1"})
     assert load_tree(tmp_path / "empty.safetensors") == {}
+
+
+def test_load_returns_the_keys_in_the_saved_order(tmp_path):
+    state = {"z.weight": np.ones(2, np.float32), "a.bias": np.zeros(3), "m": np.arange(4)}
+    path = tmp_path / "s.safetensors"
+    mg.save(state, path, metadata={"note": "x"})
+    assert list(mg.load(path)) == ["z.weight", "a.bias", "m"]
+    assert mg.serialization.load_metadata(path) == {"note": "x"}  # the order entry is minigrad's own
+    import safetensors.numpy
+
+    assert set(safetensors.numpy.load_file(str(path))) == set(state)
+    safetensors.numpy.save_file({"b": np.ones(1), "a": np.ones(1)}, str(path))  # another tool: sorted
+    assert list(mg.load(path)) == ["a", "b"]
