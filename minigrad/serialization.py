@@ -50,7 +50,6 @@ ORDER_KEY = "minigrad.key_order"
 # --------------------------------------------------------------------------- atomic writes
 
 
-
 def atomic_write_bytes(path: PathT, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically: temp file, flush, fsync, ``os.replace``, fsync the directory.
 
