@@ -149,6 +149,17 @@ def _as_input_array(x: Any) -> Any:
     return x
 
 
+def _typed_scalars(arrays: list) -> list:
+    """Python scalars among ``arrays`` as 0-d arrays of the library's defaults (float32, int64,
+    bool), as torch does, when no input has a dtype of its own; otherwise they stay weak
+    and NumPy 2 promotes them to the arrays' dtype."""
+    if any(isinstance(x, (np.ndarray, np.generic)) for x in arrays):
+        return arrays
+    kinds = {type(x) for x in arrays}
+    dtype = np.float32 if float in kinds else np.int64 if int in kinds else np.bool_
+    return [np.asarray(x, dtype=dtype) if type(x) in (bool, int, float) else x for x in arrays]
+
+
 class Function:
     """One differentiable op. Subclass it with two static methods side by side::
 
@@ -168,7 +179,8 @@ class Function:
     ``backward`` may return a gradient with the output's broadcast shape; the engine
     sums it back to each input's shape (``unbroadcast``), so ops never do that.
     The instance is the graph node: ``ctx.needs_input_grad[i]`` says whether input
-    ``i`` wants a gradient, and ``ctx.saved`` holds what ``save_for_backward`` got.
+    ``i`` requires grad (already set when ``forward`` runs, as in PyTorch), and
+    ``ctx.saved`` holds what ``save_for_backward`` got.
     """
 
     # Class-level defaults: a node only stores what differs (creating nodes is on the hot path).
@@ -209,7 +221,10 @@ class Function:
         ctx = cls()
         # Tensors (the common case) inline; lists and scalars through the helper
         arrays = [x.data if isinstance(x, _Tensor) else _as_input_array(x) for x in inputs]
+        if not isinstance(arrays[0] if arrays else None, np.ndarray):
+            arrays = _typed_scalars(arrays)
         needs = tuple(isinstance(x, _Tensor) and x._requires_grad for x in inputs)
+        ctx.needs_input_grad = needs  # forward may use it to decide what to save
         record = _State.grad_enabled and True in needs
         if _State.anomaly:
             ctx.created_at = _user_location()
@@ -220,7 +235,6 @@ class Function:
             _check_finite(out, "forward", ctx)
         if record and out.dtype.kind == "f":
             ctx.parents = inputs
-            ctx.needs_input_grad = needs
             return _Tensor._make(out, True, ctx)
         return _Tensor._make(out, False, None)
 

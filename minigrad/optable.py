@@ -137,8 +137,11 @@ def _flat_spread(a: np.ndarray, axis=None, ddof: int = 0, keepdims: bool = False
     return _no_spare_degree(a, axis, ddof) or float(np.min(np.var(a, axis=axis))) < 1e-2
 
 
-def _clip_kinks(a: np.ndarray, a_min=None, a_max=None) -> bool:
-    return near(a, *(v for v in (a_min, a_max) if v is not None))
+def _clip_kinks(a: np.ndarray, *bounds: np.ndarray, tensor_bounds: tuple = (), a_min=None, a_max=None) -> bool:
+    named = {"a_min": a_min, "a_max": a_max, **dict(zip(tensor_bounds, bounds))}
+    lo, hi = named["a_min"], named["a_max"]
+    kink = any(ties(a, v) for v in (lo, hi) if v is not None)
+    return kink or (lo is not None and hi is not None and ties(lo, hi))  # lo == hi: no bound gets the gradient
 
 
 # ---------------------------------------------------------------- calls that need a little glue
@@ -148,12 +151,17 @@ def _where(a: Tensor, b: Tensor, condition: np.ndarray) -> Tensor:
     return ops.where(condition, a, b)
 
 
+def _clip(a: Tensor, *bounds: Tensor, tensor_bounds: tuple = (), **scalar_bounds: float) -> Tensor:
+    """``clip`` with the bounds named in ``tensor_bounds`` ("a_min", "a_max") given as tensor inputs."""
+    return ops.clip(a, **scalar_bounds, **dict(zip(tensor_bounds, bounds)))
+
+
 def _reshape(a: Tensor, shape: tuple) -> Tensor:
     return ops.reshape(a, shape)
 
 
-def _transpose(a: Tensor, axes: tuple) -> Tensor:
-    return ops.transpose(a, *axes)
+def _transpose(a: Tensor, axes: tuple, keyword: bool = False) -> Tensor:
+    return ops.transpose(a, axes=axes or None) if keyword else ops.transpose(a, *axes)
 
 
 def _permute(a: Tensor, axes: tuple) -> Tensor:
@@ -230,7 +238,10 @@ OPS: list[OpEntry] = [
     # selection
     OpEntry("maximum", ops.maximum, _BINARY, exclude=lambda a, b: ties(a, b)),
     OpEntry("minimum", ops.minimum, _BINARY, exclude=lambda a, b: ties(a, b)),
-    OpEntry("clip", ops.clip, (ex((2, 3), a_min=-0.5, a_max=0.7), ex((4,), a_min=0.0), ex((), a_max=0.3)),
+    OpEntry("clip", _clip, (ex((2, 3), a_min=-0.5, a_max=0.7), ex((4,), a_min=0.0), ex((), a_max=0.3),
+                            ex((2, 3), (2, 3), (3,), tensor_bounds=("a_min", "a_max")),
+                            ex((4,), (), tensor_bounds=("a_max",), a_min=-1.0),
+                            ex((3, 1), (1, 2), tensor_bounds=("a_min",))),
             exclude=_clip_kinks),
     OpEntry("where", _where, (ex((2, 3), (2, 3), condition=_I([[True, False, True], [False, True, True]])),
                               ex((2, 3), (3,), condition=_I([True, False, True])),
@@ -249,27 +260,33 @@ OPS: list[OpEntry] = [
     OpEntry("std", ops.std, (ex((2, 4), axis=-1), ex((5,)), ex((3, 2), axis=0, ddof=1, keepdims=True)),
             exclude=_flat_spread),
     OpEntry("logsumexp", ops.logsumexp, _REDUCE),
-    OpEntry("softmax", ops.softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0))),
-    OpEntry("log_softmax", ops.log_softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0))),
+    OpEntry("softmax", ops.softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0), ex((), axis=-1))),
+    OpEntry("log_softmax", ops.log_softmax,
+            (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0), ex((), axis=0))),
     # shape
     OpEntry("reshape", _reshape, (ex((2, 3), shape=(3, 2)), ex((2, 3), shape=(-1,)), ex((), shape=(1, 1)))),
-    OpEntry("transpose", _transpose, (ex((2, 3), axes=()), ex((2, 3, 4), axes=(2, 0, 1)))),
+    OpEntry("transpose", _transpose, (ex((2, 3), axes=()), ex((2, 3, 4), axes=(2, 0, 1)),
+                                      ex((2, 3, 4), axes=(1, 0, 2), keyword=True))),
     OpEntry("permute", _permute, (ex((2, 3, 4), axes=(1, 2, 0)), ex((), axes=()))),
     OpEntry("swapaxes", ops.swapaxes, (ex((2, 3), axis1=0, axis2=-1), ex((2, 1, 3), axis1=1, axis2=2))),
     OpEntry("squeeze", ops.squeeze, (ex((1, 3, 1)), ex((1, 3, 1), axis=0), ex((2, 1), axis=-1))),
     OpEntry("unsqueeze", ops.unsqueeze, (ex((2, 3), axis=1), ex((), axis=0), ex((3,), axis=-1))),
     OpEntry("expand", _expand, (ex((3, 1), shape=(2, 3, 4)), ex((), shape=(2,)), ex((1, 2), shape=(3, -1)))),
-    OpEntry("broadcast_to", ops.broadcast_to, (ex((3,), shape=(2, 3)), ex((), shape=(2, 2)), ex((2, 1), shape=(2, 3)))),
+    OpEntry("broadcast_to", ops.broadcast_to, (ex((3,), shape=(2, 3)), ex((), shape=(2, 2)), ex((2, 1), shape=(2, 3)),
+                                               ex((1,), shape=3))),
     OpEntry("flatten", ops.flatten, (ex((2, 3, 2)), ex((2, 3, 2), start_axis=1), ex(()))),
     OpEntry("getitem", ops.getitem, (ex((4, 3), index=(slice(None, None, -1), 1)), ex((4,), index=_I([0, 2, 2, -1])),
                                      ex((3, 2), index=_I([True, False, True])), ex((2, 3), index=(Ellipsis, None, 0)))),
     OpEntry("take_along_axis", ops.take_along_axis, (ex((2, 3), indices=_I([[0, 2, 2, 1], [1, 1, 0, 0]]), axis=1),
                                                      ex((3,), indices=_I([2, 2]), axis=0))),
-    OpEntry("concat", _concat, (ex((2, 3), (1, 3), axis=0), ex((2, 1), (2, 2), (2, 1), axis=-1), ex((3,), axis=0))),
+    OpEntry("concat", _concat, (ex((2, 3), (1, 3), axis=0), ex((2, 1), (2, 2), (2, 1), axis=-1), ex((3,), axis=0),
+                                ex((2, 2), (), (3,), axis=None))),
     OpEntry("stack", _stack, (ex((2, 3), (2, 3), axis=0), ex((), (), axis=0), ex((3,), (3,), (3,), axis=-1))),
     OpEntry("split", ops.split,
-            (ex((5, 2), sections_or_indices=[1, 3], axis=0), ex((2, 4), sections_or_indices=2, axis=1))),
-    OpEntry("chunk", ops.chunk, (ex((2, 5), chunks=2, axis=-1), ex((3,), chunks=3, axis=0))),
+            (ex((5, 2), sections_or_indices=[1, 3], axis=0), ex((2, 4), sections_or_indices=2, axis=1),
+             ex((6,), sections_or_indices=[2, -2, 1, 9], axis=0))),
+    OpEntry("chunk", ops.chunk,
+            (ex((2, 5), chunks=2, axis=-1), ex((3,), chunks=3, axis=0), ex((2, 0), chunks=3, axis=1))),
     OpEntry("pad", ops.pad, (ex((2, 3), pad_width=((1, 0), (0, 2)), value=0.5), ex((3,), pad_width=((2, 1),)))),
     # neural-network functions (minigrad.functional)
     OpEntry("cross_entropy", F.cross_entropy,

@@ -59,7 +59,9 @@ def axis_kwargs(shape: tuple, ddof: bool = False) -> st.SearchStrategy:
 
 
 def one_axis(shape: tuple) -> st.SearchStrategy:
-    return st.fixed_dictionaries({"axis": st.integers(-len(shape), len(shape) - 1)})
+    """An axis of ``shape``, possibly negative; a 0-d shape takes 0 or -1, as PyTorch."""
+    ndim = max(len(shape), 1)
+    return st.fixed_dictionaries({"axis": st.integers(-ndim, ndim - 1)})
 
 
 def reduction() -> st.SearchStrategy:
@@ -92,8 +94,11 @@ def _masked_fill(draw):
 
 @st.composite
 def _clip(draw):
-    bounds = draw(st.sampled_from([(-0.5, 0.7), (None, 0.3), (0.0, None)]))
-    return (draw(shapes()),), {"a_min": bounds[0], "a_max": bounds[1]}
+    """Scalar bounds, or one or both bounds as tensors (broadcasting with the input)."""
+    scalars = zip(("a_min", "a_max"), draw(st.sampled_from([(-0.5, 0.7), (None, 0.3), (0.0, None)])))
+    tensor_bounds = draw(st.sampled_from([(), ("a_min",), ("a_max",), ("a_min", "a_max")]))
+    kwargs = {k: v for k, v in scalars if v is not None and k not in tensor_bounds}
+    return draw(broadcastable(1 + len(tensor_bounds))), {"tensor_bounds": tensor_bounds, **kwargs}
 
 
 @st.composite
@@ -125,6 +130,11 @@ def _reshape(draw):
 
 def _permutation(shape: tuple) -> st.SearchStrategy:
     return st.fixed_dictionaries({"axes": st.permutations(range(len(shape))).map(tuple)})
+
+
+def _transpose_axes(shape: tuple) -> st.SearchStrategy:
+    """A permutation, passed positionally or as ``axes=`` (NumPy's keyword)."""
+    return st.fixed_dictionaries({"axes": st.permutations(range(len(shape))).map(tuple), "keyword": st.booleans()})
 
 
 @st.composite
@@ -167,6 +177,8 @@ def _expand(draw):
 @st.composite
 def _broadcast_to(draw):
     shape, target = draw(_broadcast_target())
+    if len(shape) <= 1 and draw(st.booleans()):  # an int shape, as numpy.broadcast_to takes
+        return (shape,), {"shape": shape[0] if shape and shape[0] > 1 else draw(st.sampled_from([1, 3]))}
     return (shape,), {"shape": target}
 
 
@@ -209,6 +221,8 @@ def _take_along_axis(draw):
 
 @st.composite
 def _concat(draw):
+    if draw(st.booleans()):  # axis=None flattens any shapes first
+        return tuple(draw(st.lists(shapes(max_side=3), min_size=1, max_size=3))), {"axis": None}
     base = list(draw(shapes(min_dims=1, max_side=3)))
     axis = draw(st.integers(-len(base), len(base) - 1))
     out = []
@@ -232,8 +246,9 @@ def _split(draw):
     axis = draw(st.integers(-len(shape), len(shape) - 1))
     size = shape[axis]
     divisors = [n for n in range(1, size + 1) if size % n == 0]
+    # indices are slice bounds: negative, out of range and decreasing ones included
     sections = draw(st.one_of(st.sampled_from(divisors),
-                              st.lists(st.integers(0, size + 1), min_size=1, max_size=3).map(sorted)))
+                              st.lists(st.integers(-size - 1, size + 1), min_size=1, max_size=3)))
     return (shape,), {"sections_or_indices": sections, "axis": axis}
 
 
@@ -336,11 +351,11 @@ STRATEGIES: dict[str, Draw] = {
     "var": with_kwargs(shapes(), lambda s: axis_kwargs(s, ddof=True)),
     "std": _std(),
     "logsumexp": with_kwargs(shapes(), axis_kwargs),
-    "softmax": with_kwargs(shapes(min_dims=1), one_axis),
-    "log_softmax": with_kwargs(shapes(min_dims=1), one_axis),
+    "softmax": with_kwargs(shapes(), one_axis),
+    "log_softmax": with_kwargs(shapes(), one_axis),
     # shape
     "reshape": _reshape(),
-    "transpose": with_kwargs(shapes(), _permutation),
+    "transpose": with_kwargs(shapes(), _transpose_axes),
     "permute": with_kwargs(shapes(), _permutation),
     "swapaxes": _swapaxes(),
     "squeeze": _squeeze(),

@@ -35,9 +35,10 @@ def float_array(x):
 
 
 def normalize_axis(axis: int, ndim: int, op: str) -> int:
-    """A non-negative axis index, or IndexError naming the op."""
+    """A non-negative axis index, or NumPy's ``AxisError`` (a ValueError and an IndexError)
+    naming the op, the axis and ndim."""
     if not -ndim <= axis < ndim:
-        raise IndexError(f"{op}: axis {axis} is out of bounds for a tensor of dimension {ndim}")
+        raise np.exceptions.AxisError(int(axis), ndim, op)
     return axis % ndim
 
 

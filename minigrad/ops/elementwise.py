@@ -74,13 +74,15 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # PyTorch's conventions: d/da is 0 where b == 0 (even at a == 0, where b * a^(b-1)
+        # is NaN); d/db = a^b log a is 0 where a == 0 and b >= 0 (-inf for b < 0).
         a, b, out = ctx.saved
-        ga = grad * b * np.power(a, b - 1) if ctx.needs_input_grad[0] else None
-        gb = None
-        if ctx.needs_input_grad[1]:
-            # d(a^b)/db = a^b log a, taken as 0 where a == 0 (as PyTorch does)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = grad * np.where(a == 0, 0.0, out * np.log(np.where(a == 0, 1.0, a)))
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                ga = grad * np.where(b == 0, 0.0, b * np.power(a, b - 1))
+            if ctx.needs_input_grad[1]:
+                gb = grad * np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
         return ga, gb
 
 
@@ -237,36 +239,36 @@ class Minimum(Function):
 
 
 class Clip(Function):
+    """Bounds may be tensors (or None); on ties the input gets the gradient, as PyTorch's clamp."""
+
     @staticmethod
     def forward(ctx, a, a_min=None, a_max=None):
-        ctx.save_for_backward(a)
-        ctx.bounds = (a_min, a_max)
+        ctx.save_for_backward(a, a_min, a_max)
         return np.clip(a, a_min, a_max)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved
-        a_min, a_max = ctx.bounds
-        inside = np.ones(a.shape, dtype=bool)
-        if a_min is not None:
-            inside &= a >= a_min
-        if a_max is not None:
-            inside &= a <= a_max
-        return grad * inside
+        a, lo, hi = ctx.saved
+        if hi is None:
+            return grad * (a >= lo), grad * (a < lo), None
+        if lo is None:
+            return grad * (a <= hi), None, grad * (a > hi)
+        # a crossed pair (lo > hi) gives hi everywhere, so hi takes the whole gradient
+        return grad * ((a >= lo) & (a <= hi)), grad * ((a < lo) & (lo < hi)), grad * ((a > hi) | (hi < lo))
 
 
 class Where(Function):
     @staticmethod
-    def forward(ctx, condition, a, b):
+    def forward(ctx, a, b, condition):
         ctx.save_for_backward(condition)
         return np.where(condition, a, b)
 
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved
-        ga = np.where(condition, grad, 0) if ctx.needs_input_grad[1] else None
-        gb = np.where(condition, 0, grad) if ctx.needs_input_grad[2] else None
-        return None, ga, gb
+        ga = np.where(condition, grad, 0) if ctx.needs_input_grad[0] else None
+        gb = np.where(condition, 0, grad) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 class MaskedFill(Function):
@@ -379,13 +381,15 @@ def minimum(a, b) -> Tensor:
 
 
 def clip(a, a_min=None, a_max=None, *, min=None, max=None) -> Tensor:  # noqa: A002 (NumPy 2's names)
-    """Limit values to [a_min, a_max] (NumPy 2 also spells them ``min=``/``max=``);
-    gradient 1 inside (bounds included), 0 outside."""
+    """Limit values to [a_min, a_max] (NumPy 2 also spells them ``min=``/``max=``); bounds
+    are scalars or tensors broadcasting with ``a``. As PyTorch's clamp, ``a`` gets the
+    gradient inside (bounds included) and a tensor bound where it is the output."""
     a_min = min if a_min is None else a_min
     a_max = max if a_max is None else a_max
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
-    return Clip.apply(a, a_min=a_min, a_max=a_max)
+    check_broadcast("clip", *(x for x in (a, a_min, a_max) if x is not None))
+    return Clip.apply(a, a_min, a_max)
 
 
 def _mask_array(mask, op: str) -> np.ndarray:
@@ -399,11 +403,12 @@ def where(condition, a, b) -> Tensor:
     """Pick ``a`` where ``condition`` is True, else ``b`` (all three broadcast)."""
     cond = _mask_array(condition, "where")
     check_broadcast("where", cond, a, b)
-    return Where.apply(cond, a, b)
+    return Where.apply(a, b, condition=cond)
 
 
 def masked_fill(a, mask, value) -> Tensor:
     """Copy of ``a`` with ``value`` wherever the bool ``mask`` (broadcastable) is True."""
+    a = float_array(a)
     mask = _mask_array(mask, "masked_fill")
     shape = check_broadcast("masked_fill", a, mask)
     if isinstance(value, Tensor):

@@ -14,7 +14,7 @@ from .. import kernels
 from ..autograd import Function
 from ..kernels.embedding import embedding_backward
 from ..errors import ShapeError
-from ._util import Tensor, float_array, normalize_axis
+from ._util import Tensor, check_broadcast, float_array, normalize_axis
 
 
 class Softmax(Function):
@@ -45,16 +45,24 @@ class LogSoftmax(Function):
         return kernels.log_softmax_backward(out, grad, ctx.axis)  # grad - exp(out) * sum(grad)
 
 
-def softmax(a, axis: int = -1) -> Tensor:
-    """exp(a) / sum(exp(a)) along ``axis``, shifted by the max for stability."""
+def _along_axis(op, a, axis: int, name: str) -> Tensor:
     a = float_array(a)
-    return Softmax.apply(a, axis=normalize_axis(axis, a.ndim, "softmax"))
+    axis = normalize_axis(axis, max(a.ndim, 1), name)
+    if a.ndim == 0:  # PyTorch treats a 0-d tensor as one element along axis 0 (or -1)
+        from .shape import reshape
+
+        return reshape(op.apply(reshape(a, (1,)), axis=0), ())
+    return op.apply(a, axis=axis)
+
+
+def softmax(a, axis: int = -1) -> Tensor:
+    """exp(a) / sum(exp(a)) along ``axis``, shifted by the max for stability (1 for a 0-d tensor)."""
+    return _along_axis(Softmax, a, axis, "softmax")
 
 
 def log_softmax(a, axis: int = -1) -> Tensor:
-    """a - logsumexp(a) along ``axis``."""
-    a = float_array(a)
-    return LogSoftmax.apply(a, axis=normalize_axis(axis, a.ndim, "log_softmax"))
+    """a - logsumexp(a) along ``axis`` (0 for a 0-d tensor)."""
+    return _along_axis(LogSoftmax, a, axis, "log_softmax")
 
 
 # ---------------------------------------------------------------- losses
@@ -148,6 +156,7 @@ def nll_loss(log_probs, target, ignore_index: int | None = None, reduction: str 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (PyTorch's name)
     """Mean squared error ``(input - target)**2``, reduced by mean, sum or none."""
     _check_reduction("mse_loss", reduction)
+    check_broadcast("mse_loss", input, target)
     diff = input - target
     squared = diff * diff
     if reduction == "none":

@@ -158,7 +158,7 @@ def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Standard deviation: ``sqrt(var(...))``."""
     from .elementwise import sqrt
 
-    return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    return sqrt(_reduce(Var, a, axis, "std", ddof=ddof, keepdims=keepdims))
 
 
 def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:

@@ -165,11 +165,14 @@ def _shapes(tensors) -> str:
     return ", ".join(str(t.shape) for t in tensors)
 
 
-def concat(tensors, axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis; all other axes must match."""
+def concat(tensors, axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis; all other axes must match.
+    ``axis=None`` flattens each tensor first, as ``numpy.concatenate``."""
     tensors = [float_array(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
+    if axis is None:
+        tensors, axis = [Reshape.apply(t, shape=(-1,)) for t in tensors], 0
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ShapeError("concat: zero-dimensional tensors cannot be concatenated; use stack")
@@ -222,7 +225,9 @@ def pad(a, pad_width, value: float = 0.0) -> Tensor:
 
 def split(a, sections_or_indices, axis: int = 0) -> list[Tensor]:
     """``numpy.split``: an int N gives N equal pieces (an error if it does not divide);
-    a list of indices gives the pieces between those positions."""
+    indices [i, j, ...] give the slices ``[:i], [i:j], ..., [last:]`` along ``axis``, with
+    Python's slice rules (negative indices count from the end, out-of-range or
+    decreasing ones give empty pieces)."""
     a = float_array(a)
     axis = normalize_axis(axis, a.ndim, "split")
     size = a.shape[axis]
@@ -232,19 +237,22 @@ def split(a, sections_or_indices, axis: int = 0) -> list[Tensor]:
             raise ShapeError(f"split: axis {axis} of size {size} cannot be split into {n} equal sections")
         bounds = list(range(0, size + 1, size // n)) if size else [0] * (n + 1)
     else:
-        bounds = [0] + [min(max(int(i), 0), size) for i in sections_or_indices] + [size]
+        bounds = [0] + [int(i) for i in sections_or_indices] + [size]
     lead = (slice(None),) * axis
-    return [getitem(a, lead + (slice(lo, max(lo, hi)),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return [getitem(a, lead + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def chunk(a, chunks: int, axis: int = 0) -> list[Tensor]:
-    """PyTorch's chunk: pieces of ceil(size / chunks) along ``axis``; the last may be smaller."""
+    """PyTorch's chunk: pieces of ceil(size / chunks) along ``axis``; the last may be smaller
+    (so there may be fewer than ``chunks``); an empty axis gives ``chunks`` empty pieces."""
     a = float_array(a)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     axis = normalize_axis(axis, a.ndim, "chunk")
     size = a.shape[axis]
-    step = max(-(-size // chunks), 1)
+    if size == 0:
+        return split(a, chunks, axis)
+    step = -(-size // chunks)
     return split(a, list(range(step, size, step)), axis)
 
 
@@ -268,26 +276,31 @@ def reshape(a, *shape) -> Tensor:
             resolved = tuple(a.size // known if s == -1 else s for s in shape)
     if any(s < 0 for s in resolved) or int(np.prod(resolved)) != a.size:
         raise ShapeError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) into {shape}")
-    if resolved == a.shape:
-        return a if isinstance(a, Tensor) else Tensor(a)
     return Reshape.apply(a, shape=resolved)
 
 
-def transpose(a, *axes) -> Tensor:
-    """Permute axes like ``numpy.transpose``; no axes reverses them (like ``.T``)."""
+def _permute(a, axes: tuple, op: str) -> Tensor:
     a = float_array(a)
     axes = _shape_arg(axes) if axes and axes != (None,) else tuple(range(a.ndim - 1, -1, -1))
-    axes = tuple(normalize_axis(ax, a.ndim, "transpose") for ax in axes)
+    axes = tuple(normalize_axis(ax, a.ndim, op) for ax in axes)
     if sorted(axes) != list(range(a.ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
+        raise ValueError(f"{op}: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
     return Transpose.apply(a, axes=axes)
+
+
+def transpose(a, *args, axes=None) -> Tensor:
+    """Permute axes like ``numpy.transpose``: ``transpose(a, 1, 0, 2)``, ``transpose(a, (1, 0, 2))``
+    or ``transpose(a, axes=(1, 0, 2))``; no axes reverses them (like ``.T``)."""
+    if args and axes is not None:
+        raise TypeError("transpose: give the axes positionally or as axes=, not both")
+    return _permute(a, args if axes is None else (axes,), "transpose")
 
 
 def permute(a, *axes) -> Tensor:
     """PyTorch's name for a full ``transpose(*axes)``."""
     if not axes:
         raise ValueError("permute: give the new order of all axes")
-    return transpose(a, *axes)
+    return _permute(a, axes, "permute")
 
 
 def swapaxes(a, axis1: int, axis2: int) -> Tensor:
@@ -320,19 +333,20 @@ def unsqueeze(a, axis: int) -> Tensor:
     return Reshape.apply(a, shape=a.shape[:axis] + (1,) + a.shape[axis:])
 
 
-def broadcast_to(a, shape) -> Tensor:
-    """``numpy.broadcast_to``: repeat length-1 axes and prepend axes (a read-only view)."""
-    a = float_array(a)
-    shape = tuple(int(s) for s in shape)
+def _broadcast(a, shape: tuple, op: str) -> Tensor:
     try:
-        np.broadcast_shapes(a.shape, shape)
         if np.broadcast_shapes(a.shape, shape) != shape:
             raise ValueError
     except ValueError:
-        raise ShapeError(f"broadcast_to: cannot broadcast a tensor of shape {a.shape} to {shape}") from None
-    if shape == a.shape:
-        return a if isinstance(a, Tensor) else Tensor(a)
+        raise ShapeError(f"{op}: cannot broadcast a tensor of shape {a.shape} to {shape}") from None
     return BroadcastTo.apply(a, shape=shape)
+
+
+def broadcast_to(a, shape) -> Tensor:
+    """``numpy.broadcast_to``: repeat length-1 axes and prepend axes; ``shape`` is a tuple or an int."""
+    a = float_array(a)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    return _broadcast(a, shape, "broadcast_to")
 
 
 def expand(a, *shape) -> Tensor:
@@ -345,7 +359,7 @@ def expand(a, *shape) -> Tensor:
     resolved = tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
     if any(s < 0 for s in resolved):
         raise ShapeError(f"expand: -1 is not allowed for the new leading axes of {shape}")
-    return broadcast_to(a, resolved)
+    return _broadcast(a, resolved, "expand")
 
 
 def flatten(a, start_axis: int = 0, end_axis: int = -1) -> Tensor:
