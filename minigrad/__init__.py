@@ -10,8 +10,8 @@
 from . import functional, nn, ops, optim, serialization
 from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
-    arange, empty, eye, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like, tensor,
-    zeros, zeros_like,
+    arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like,
+    tensor, zeros, zeros_like,
 )
 from .dtypes import bool_, float16, float32, float64, int32, int64
 from .errors import (

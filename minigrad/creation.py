@@ -1,5 +1,5 @@
-"""Functions that create tensors: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``,
-``randn``, ``rand`` and the ``*_like`` variants.
+"""Functions that create tensors: ``tensor`` (copies), ``from_numpy`` (shares), ``zeros``,
+``ones``, ``full``, ``arange``, ``randn``, ``rand`` and the ``*_like`` variants.
 
 Shapes are given as a tuple or as varargs: ``zeros((2, 3))`` or ``zeros(2, 3)``.
 Random tensors draw from the generator seeded by ``minigrad.manual_seed``.
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import DEFAULT_FLOAT
+from .dtypes import DEFAULT_FLOAT, as_array
 from .rng import default_generator
 from .tensor import Tensor
 
@@ -33,11 +33,27 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor from a list, scalar, ndarray or Tensor (data is copied from lists only).
+    """A new leaf tensor holding a copy of ``data`` (list, scalar, ndarray or Tensor), as
+    ``torch.tensor``: later changes to either side are not shared (``from_numpy`` shares).
 
-    Python floats become float32, Python ints int64; an ndarray keeps its dtype.
+    Python floats become float32, Python ints int64; an ndarray keeps its dtype unless
+    ``dtype`` is given.
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    source = data.data if isinstance(data, Tensor) else data
+    array = as_array(source, dtype)
+    if not isinstance(source, (list, tuple, int, float, complex)) and np.may_share_memory(array, source):
+        array = np.array(array, order="C")
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory and dtype (no copy), as ``torch.from_numpy``:
+    changes through either side are seen by both."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: arrays of dtype {array.dtype} are not supported (numeric or bool only)")
+    return Tensor(array)
 
 
 def zeros(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:

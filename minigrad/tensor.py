@@ -20,7 +20,9 @@ class Tensor:
 
     ``data`` is the ndarray; ``grad`` is an ndarray of the same shape (or None) that
     accumulates over ``backward()`` calls; ``grad_fn`` is the node that made this
-    tensor (None for leaves).
+    tensor (None for leaves); ``name`` is an optional label for the graph tools.
+    ``Tensor(array)`` shares an ndarray without copying (``from_numpy`` does the same);
+    ``minigrad.tensor`` copies.
     """
 
     __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_retains_grad", "name", "__weakref__")
@@ -32,6 +34,7 @@ class Tensor:
         self.data = as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
+        self.name = None
         self._retains_grad = False
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -43,6 +46,7 @@ class Tensor:
         t.data = data
         t.grad = None
         t.grad_fn = grad_fn
+        t.name = None
         t._requires_grad = requires_grad
         t._retains_grad = False
         return t
@@ -216,38 +220,124 @@ class Tensor:
     def __pos__(self): return self
     def __abs__(self): return ops.abs(self)
 
-    def __iadd__(self, other): return self._inplace(ops.add(self, other))
-    def __isub__(self, other): return self._inplace(ops.sub(self, other))
-    def __imul__(self, other): return self._inplace(ops.mul(self, other))
-    def __itruediv__(self, other): return self._inplace(ops.div(self, other))
+    # // and % are not differentiable: their results never require grad
+    def __floordiv__(self, other): return _outside_graph(np.floor_divide, "floor_divide", "//", self, other)
+    def __rfloordiv__(self, other): return _outside_graph(np.floor_divide, "floor_divide", "//", other, self)
+    def __mod__(self, other): return _outside_graph(np.remainder, "remainder", "%", self, other)
+    def __rmod__(self, other): return _outside_graph(np.remainder, "remainder", "%", other, self)
 
-    def _inplace(self, result: "Tensor") -> "Tensor":
-        # In-place arithmetic is only for tensors outside the graph (e.g. optimizer state).
-        if self._requires_grad or result._requires_grad:
-            raise BackwardError("in-place arithmetic on a tensor that requires grad is not supported; write y = x + ...")
-        self.data = result.data.astype(self.data.dtype, copy=False)
+    # ------------------------------------------------------------------ in-place
+    def __iadd__(self, other):
+        """``x += y``; ``-= *= /= **= //= %= &= |= ^=`` follow the same rules.
+
+        - Grad mode off (inside ``no_grad``) or no operand requires grad: the result is
+          written into ``x.data`` itself, so views of that array (slices, ``detach()``,
+          an optimizer's reference) see it. A dtype that cannot hold the result
+          (``int64 /= 2``) is a TypeError; ``y`` must broadcast to ``x``'s shape.
+        - Grad mode on and ``x`` a leaf that requires grad: BackwardError, as in PyTorch.
+        - Grad mode on and ``x`` a non-leaf requiring grad, or ``y`` requiring grad: the
+          out-of-place result ``x + y`` is returned, which only rebinds the name ``x``:
+          other references to the old tensor keep the old value.
+
+        No version counter is kept: changing an array in place after an op saved it for
+        backward (``z = a * w`` then ``a += 1``) changes that op's gradient silently.
+        """
+        return self._inplace(other, "+=")
+
+    def __isub__(self, other): return self._inplace(other, "-=")
+    def __imul__(self, other): return self._inplace(other, "*=")
+    def __itruediv__(self, other): return self._inplace(other, "/=")
+    def __ipow__(self, other): return self._inplace(other, "**=")
+    def __ifloordiv__(self, other): return self._inplace(other, "//=")
+    def __imod__(self, other): return self._inplace(other, "%=")
+    def __iand__(self, other): return self._inplace(other, "&=")
+    def __ior__(self, other): return self._inplace(other, "|=")
+    def __ixor__(self, other): return self._inplace(other, "^=")
+
+    def _inplace(self, other, symbol: str) -> "Tensor":
+        """``self <symbol> other`` by the rules in ``__iadd__``'s docstring."""
+        name, ufunc, graph_op = _INPLACE_OPS[symbol]
+        if symbol in ("&=", "|=", "^="):
+            _check_bitwise(symbol, self, other)
+        operand = _operand(other)
+        other_requires_grad = isinstance(other, Tensor) and other._requires_grad
+        if autograd.is_grad_enabled() and (self._requires_grad or other_requires_grad):
+            if self._requires_grad and self.grad_fn is None:
+                raise BackwardError(
+                    f"{symbol}: a leaf tensor that requires grad is used in an in-place operation; "
+                    f"update it inside `with minigrad.no_grad():` or write y = x {symbol[:-1]} ... instead"
+                )
+            self._check_inplace_shape(symbol, operand)
+            if graph_op is None:
+                raise BackwardError(_not_differentiable(name, symbol))
+            result = getattr(ops, graph_op)(self, other)
+            if result.dtype != self.data.dtype:
+                if not np.can_cast(result.dtype, self.data.dtype, casting="same_kind"):
+                    raise TypeError(
+                        f"{symbol}: the result of {self.data.dtype} {symbol[:-1]} {_dtype_name(operand)} is "
+                        f"{result.dtype}, which cannot be stored in this {self.data.dtype} tensor"
+                    )
+                result = ops.astype(result, self.data.dtype)
+            return result
+        self._check_inplace_shape(symbol, operand)
+        if not self.data.flags.writeable:
+            raise ValueError(
+                f"{symbol}: this tensor's array is read-only (an expand/broadcast_to result or a read-only "
+                f"NumPy array); write y = x {symbol[:-1]} ... or copy() it first"
+            )
+        try:
+            ufunc(self.data, operand, out=self.data)
+        except TypeError as exc:
+            raise TypeError(
+                f"{symbol}: the result of {self.data.dtype} {symbol[:-1]} {_dtype_name(operand)} cannot be "
+                f"stored in place in this {self.data.dtype} tensor ({exc})"
+            ) from None
         return self
 
-    # comparisons and logic give bool tensors outside the graph
+    def _check_inplace_shape(self, symbol: str, operand) -> None:
+        shape, other_shape = self.data.shape, np.shape(operand)
+        if other_shape == shape or other_shape == ():
+            return
+        try:
+            result_shape = np.broadcast_shapes(shape, other_shape)
+        except ValueError:
+            raise ShapeError(f"{symbol}: shapes {shape} and {other_shape} cannot be broadcast together") from None
+        if result_shape != shape:
+            raise ShapeError(
+                f"{symbol}: shapes {shape} and {other_shape} broadcast to {result_shape}, "
+                f"but an in-place result must keep this tensor's shape {shape}"
+            )
+
+    # comparisons give bool tensors outside the graph
     def _compare(self, other, fn) -> "Tensor":
         other = other.data if isinstance(other, Tensor) else other
         return Tensor._make(np.asarray(fn(self.data, other)), False, None)
 
-    def __eq__(self, other): return self._compare(other, np.equal)  # type: ignore[override]
-    def __ne__(self, other): return self._compare(other, np.not_equal)  # type: ignore[override]
+    def __eq__(self, other):  # type: ignore[override]
+        if other is None:  # as torch: a plain False, not an elementwise comparison
+            return False
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):  # type: ignore[override]
+        if other is None:
+            return True
+        return self._compare(other, np.not_equal)
+
     def __lt__(self, other): return self._compare(other, np.less)
     def __le__(self, other): return self._compare(other, np.less_equal)
     def __gt__(self, other): return self._compare(other, np.greater)
     def __ge__(self, other): return self._compare(other, np.greater_equal)
-    def __and__(self, other): return self._compare(other, np.logical_and)
-    def __or__(self, other): return self._compare(other, np.logical_or)
-    def __xor__(self, other): return self._compare(other, np.logical_xor)
-    __rand__ = __and__
-    __ror__ = __or__
+
+    # & | ^ ~: logical on bool tensors, bitwise on integer ones (NumPy and torch); outside the graph
+    def __and__(self, other): return _bitwise(np.bitwise_and, "&", self, other)
+    def __rand__(self, other): return _bitwise(np.bitwise_and, "&", other, self)
+    def __or__(self, other): return _bitwise(np.bitwise_or, "|", self, other)
+    def __ror__(self, other): return _bitwise(np.bitwise_or, "|", other, self)
+    def __xor__(self, other): return _bitwise(np.bitwise_xor, "^", self, other)
+    def __rxor__(self, other): return _bitwise(np.bitwise_xor, "^", other, self)
 
     def __invert__(self):
-        if self.data.dtype == np.bool_:
-            return Tensor._make(~self.data, False, None)
+        _check_bitwise("~", self)
         return Tensor._make(np.invert(self.data), False, None)
 
     # ------------------------------------------------------------------ elementwise
@@ -281,7 +371,15 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape): return ops.reshape(self, *shape)
     def view(self, *shape): return ops.reshape(self, *shape)
-    def transpose(self, *axes): return ops.transpose(self, *axes)
+    def transpose(self, *args, axes=None):
+        """Permute axes as NumPy: ``transpose(1, 0, 2)``, ``transpose((1, 0, 2))`` or
+        ``transpose(axes=(1, 0, 2))``; no axes reverses them (like ``.T``)."""
+        if axes is not None:
+            if args:
+                raise TypeError("transpose: give the axes positionally or as axes=, not both")
+            args = (axes,)
+        return ops.transpose(self, *args)
+
     def permute(self, *axes): return ops.permute(self, *axes)
     def swapaxes(self, axis1: int, axis2: int): return ops.swapaxes(self, axis1, axis2)
     def squeeze(self, axis=None): return ops.squeeze(self, axis)
@@ -301,18 +399,102 @@ class Tensor:
     def __getitem__(self, index): return ops.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        if self._requires_grad or self.grad_fn is not None:
-            raise BackwardError(
-                "__setitem__: in-place assignment into a tensor that requires grad is not supported; "
-                "build the result with where/masked_fill/concat instead"
+        """``x[index] = value`` writes into ``x.data`` (views of it change too).
+
+        Allowed inside ``no_grad()`` (also on a leaf that requires grad, e.g. to initialise
+        it) and whenever neither ``x`` nor ``value`` requires grad; assignment recorded in
+        the graph is not supported: build the result with ``where``, ``masked_fill`` or
+        ``concat`` instead.
+        """
+        if autograd.is_grad_enabled():
+            if self._requires_grad:
+                what = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor in the graph"
+                raise BackwardError(
+                    f"__setitem__: {what} is used in an in-place operation; assign inside "
+                    "`with minigrad.no_grad():`, or build a new tensor with where/masked_fill/concat"
+                )
+            if isinstance(value, Tensor) and value._requires_grad:
+                raise BackwardError(
+                    "__setitem__: assigning a tensor that requires grad would lose its graph; "
+                    "build the result with where/masked_fill/concat instead"
+                )
+        if not self.data.flags.writeable:
+            raise ValueError(
+                "__setitem__: this tensor's array is read-only (an expand/broadcast_to result or a read-only "
+                "NumPy array); copy() it first"
             )
         if isinstance(value, Tensor):
-            if value._requires_grad:
-                raise BackwardError("__setitem__: assigning a tensor that requires grad would lose its graph")
             value = value.data
-        if isinstance(index, Tensor):
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        elif isinstance(index, Tensor):
             index = index.data
         self.data[index] = value
+
+
+# ---------------------------------------------------------------------- operator helpers
+
+_INPLACE_OPS = {  # symbol: (NumPy name, ufunc, differentiable op in minigrad.ops or None)
+    "+=": ("add", np.add, "add"),
+    "-=": ("subtract", np.subtract, "sub"),
+    "*=": ("multiply", np.multiply, "mul"),
+    "/=": ("divide", np.true_divide, "div"),
+    "**=": ("power", np.power, "pow"),
+    "//=": ("floor_divide", np.floor_divide, None),
+    "%=": ("remainder", np.remainder, None),
+    "&=": ("bitwise_and", np.bitwise_and, None),
+    "|=": ("bitwise_or", np.bitwise_or, None),
+    "^=": ("bitwise_xor", np.bitwise_xor, None),
+}
+
+
+def _operand(x):
+    """A Tensor's array; lists converted by the usual dtype rules; anything else as is."""
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return as_array(x)
+    return x
+
+
+def _dtype_name(x) -> str:
+    if isinstance(x, (np.ndarray, np.generic)):
+        return str(x.dtype)
+    return f"Python {type(x).__name__}"
+
+
+def _not_differentiable(name: str, symbol: str) -> str:
+    hint = "; for PyTorch's gradient of x % d write x - d * (x.detach() // d)" if name == "remainder" else ""
+    return (
+        f"{name} ({symbol.rstrip('=')}) is not differentiable and an operand requires grad; "
+        f"apply it to detach()ed tensors or inside minigrad.no_grad(){hint}"
+    )
+
+
+def _outside_graph(ufunc, name: str, symbol: str, a, b) -> Tensor:
+    """``a // b`` or ``a % b`` (NumPy's floor_divide, remainder); the result never requires grad."""
+    if autograd.is_grad_enabled() and any(isinstance(x, Tensor) and x._requires_grad for x in (a, b)):
+        raise BackwardError(_not_differentiable(name, symbol))
+    ops._util.check_broadcast(name, a, b)
+    return Tensor._make(np.asarray(ufunc(_operand(a), _operand(b))), False, None)
+
+
+def _check_bitwise(symbol: str, *operands) -> None:
+    """& | ^ ~ take bool (logical) or integer (bitwise) operands only, as NumPy and torch."""
+    arrays = [_operand(x) for x in operands]
+    for x in arrays:
+        if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biu":
+            continue
+        if isinstance(x, int):  # bool is an int
+            continue
+        names = " and ".join(_dtype_name(a) for a in arrays)
+        raise TypeError(f"{symbol}: needs bool (logical) or integer (bitwise) operands, got {names}")
+
+
+def _bitwise(ufunc, symbol: str, a, b) -> Tensor:
+    _check_bitwise(symbol, a, b)
+    ops._util.check_broadcast(ufunc.__name__, a, b)
+    return Tensor._make(np.asarray(ufunc(_operand(a), _operand(b))), False, None)
 
 
 autograd._Tensor = Tensor

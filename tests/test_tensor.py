@@ -206,3 +206,114 @@ def test_matmul_matches_numpy_for_1d_and_batched_broadcasting():
     for sa, sb in [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((5, 2, 3), (3, 4)), ((5, 1, 2, 3), (4, 3, 2))]:
         a, b = rng.standard_normal(sa), rng.standard_normal(sb)
         np.testing.assert_allclose((mg.tensor(a) @ mg.tensor(b)).data, a @ b, rtol=1e-12)
+
+
+def test_tensor_copies_its_input_and_from_numpy_shares():
+    array = np.array([1.0, 2.0], dtype=np.float32)
+    t = mg.tensor(array)
+    array[0] = 9.0
+    assert t.data.tolist() == [1, 2] and not np.shares_memory(mg.tensor(t).data, t.data)
+    shared = mg.from_numpy(array)
+    assert shared.data is array and isinstance(shared, mg.Tensor) and not shared.requires_grad
+    shared.data[1] = 7.0
+    assert array.tolist() == [9, 7]
+    assert mg.from_numpy(np.zeros(2)).dtype == np.float64  # dtype kept, as torch.from_numpy
+    with pytest.raises(TypeError, match="from_numpy"):
+        mg.from_numpy([1.0, 2.0])
+
+
+def test_parameters_built_from_one_array_are_not_aliased():
+    array = np.ones(3, dtype=np.float32)
+    a, b = mg.tensor(array, requires_grad=True), mg.tensor(array, requires_grad=True)
+    opt = mg.optim.SGD([a], lr=0.5)
+    a.sum().backward()
+    opt.step()
+    assert a.data.tolist() == [0.5] * 3
+    assert b.data.tolist() == [1.0] * 3 and array.tolist() == [1.0] * 3
+
+
+def test_name_defaults_to_none():
+    x = mg.tensor([1.0], requires_grad=True)
+    assert x.name is None and (x * 2).name is None and mg.zeros(2).name is None and x.detach().name is None
+    x.name = "x"
+    assert x.name == "x"
+
+
+def test_comparing_with_none_gives_a_python_bool():
+    t = mg.tensor([1.0, 2.0])
+    assert (t == None) is False and (t != None) is True  # noqa: E711 (the operator is what is tested)
+    assert (None == t) is False and t not in [None]  # noqa: E711
+    assert (t == mg.tensor([1.0, 0.0])).data.tolist() == [True, False]
+
+
+def test_bitwise_ops_on_integers_logical_on_bools():
+    a, b = np.array([6, 3, -4]), np.array([3, 5, 1])
+    ta, tb = mg.tensor(a), mg.tensor(b)
+    np.testing.assert_array_equal((ta & tb).data, a & b)
+    np.testing.assert_array_equal((ta | tb).data, a | b)
+    np.testing.assert_array_equal((ta ^ tb).data, a ^ b)
+    np.testing.assert_array_equal((~ta).data, ~a)
+    np.testing.assert_array_equal((5 & ta).data, 5 & a)
+    np.testing.assert_array_equal((1 | ta).data, 1 | a)
+    np.testing.assert_array_equal((1 ^ ta).data, 1 ^ a)
+    assert (ta & tb).dtype == np.int64
+    m, n = mg.tensor([True, True, False]), mg.tensor([True, False, False])
+    assert (m & n).data.tolist() == [True, False, False] and (m | n).dtype == np.bool_
+    assert (m ^ n).data.tolist() == [False, True, False] and (~m).data.tolist() == [False, False, True]
+    assert (True ^ m).data.tolist() == [False, False, True]
+
+
+def test_bitwise_ops_reject_float_tensors():
+    for call in (lambda: mg.ones(2) & mg.ones(2), lambda: mg.ones(2) | True, lambda: ~mg.ones(2)):
+        with pytest.raises(TypeError, match="bool .*integer"):
+            call()
+
+
+def test_floordiv_and_mod_follow_numpy_outside_the_graph():
+    a, b = np.array([7.5, -7.5, 3.0]), np.array([2.0, 2.0, -2.0])
+    ta, tb = mg.tensor(a), mg.tensor(b)
+    np.testing.assert_array_equal((ta // tb).data, a // b)
+    np.testing.assert_array_equal((ta % tb).data, a % b)
+    np.testing.assert_array_equal((7 // tb).data, 7 // b)
+    np.testing.assert_array_equal((7 % tb).data, 7 % b)
+    i = mg.tensor([-7, 7])
+    assert (i // 2).data.tolist() == [-4, 3] and (i % 3).data.tolist() == [2, 1] and (i // 2).dtype == np.int64
+    x = mg.tensor([3.5, -2.0], requires_grad=True)
+    with mg.no_grad():
+        assert not (x % 2).requires_grad and not (x // 2).requires_grad
+    assert not (x.detach() // 2).requires_grad
+
+
+@pytest.mark.parametrize(
+    "call", [lambda x: x // 2, lambda x: x % 2, lambda x: 7 // x, lambda x: 7.0 % x], ids=["x//2", "x%2", "7//x", "7%x"]
+)
+def test_floordiv_and_mod_refuse_operands_requiring_grad(call):
+    x = mg.tensor([3.5, -2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        call(x)
+
+
+@pytest.mark.torch
+def test_bitwise_floordiv_mod_match_torch():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: parity tests skipped")
+    a, b = np.array([6, 3, -4, -7]), np.array([3, 5, 1, 2])
+    fa, fb = np.array([7.5, -7.5, 3.0, -1.0], dtype=np.float32), np.array([2.0, 2.0, -2.0, 3.0], dtype=np.float32)
+    for x, y in ((a, b), (fa, fb)):
+        cases = [lambda p, q: p // q, lambda p, q: p % q, lambda p, q: 7 // q, lambda p, q: 7 % q]
+        if x.dtype.kind == "i":
+            cases += [lambda p, q: p & q, lambda p, q: p | q, lambda p, q: p ^ q, lambda p, q: ~p]
+        for op in cases:
+            ours = op(mg.tensor(x), mg.tensor(y)).data
+            theirs = op(torch.tensor(x), torch.tensor(y)).numpy()
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_transpose_takes_numpy_axes_keyword():
+    x = mg.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    y = x.transpose(axes=(1, 0, 2))
+    np.testing.assert_array_equal(y.data, x.data.transpose(1, 0, 2))
+    assert x.transpose(axes=[2, 0, 1]).shape == (4, 2, 3) and x.transpose(axes=None).shape == (4, 3, 2)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3, 4)))
+    with pytest.raises(TypeError, match="axes"):
+        x.transpose(1, 0, 2, axes=(1, 0, 2))
