@@ -21,7 +21,8 @@ Metrics (``evaluate``):
 - ``sequence_accuracy``: the fraction of examples whose decode equals ``target + EOS``
   exactly (the "exact-sequence accuracy").
 - For a language-modelling task (``text``) the accuracies are next-token argmax accuracy and
-  ``None`` (there are no sequences to match); there is no test split. ``bits_per_token`` is
+  ``None`` (there are no sequences to match); its splits are ``task.splits`` (train, valid
+  and test unless the task was built with ``test_fraction=0``). ``bits_per_token`` is
   the loss in bits (loss / ln 2): bits per character for a character-level model
   (``valid_bits_per_token`` in the history).
 
@@ -449,7 +450,7 @@ def _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len,
 
 def _evaluate_lm(model, task, split, batch_size, limit) -> dict[str, Any]:
     empty = {"loss": None, "bits_per_token": None, "token_accuracy": None, "sequence_accuracy": None, "examples": 0}
-    if split not in ("train", "valid"):
+    if split not in task.splits:
         return empty
     loss_sum, n_tokens, correct, windows = 0.0, 0, 0, 0
     for batch in task.batches(split, batch_size):
@@ -552,7 +553,7 @@ class Results:
     """What ``train`` returns.
 
     metrics: {"train"|"valid"|"test": {"loss", "token_accuracy", "sequence_accuracy"}} (an LM adds "bits_per_token")
-    (train on the first FINAL_TRAIN_LIMIT examples; an LM task has no test entry).
+    (train on the first FINAL_TRAIN_LIMIT examples; an LM task: the splits it has).
     history: the validation records. steps: optimizer updates done in all. wall_seconds:
     time of this call; train_seconds: training time summed over resumed runs.
     crossed: (step, train_seconds) of the first validation with sequence accuracy >= 0.99,
@@ -843,7 +844,7 @@ class Trainer:
             self.state.elapsed += time.perf_counter() - eval_started
         metrics: dict[str, dict[str, Any]] = {}
         if evaluate_at_end:
-            for split in (("train", "valid") if self.task.kind == "lm" else SPLITS):
+            for split in (self.task.splits if self.task.kind == "lm" else SPLITS):
                 self._emit("on_final_eval", split)
                 limit = FINAL_TRAIN_LIMIT if split == "train" else None
                 metrics[split] = evaluate(self.model, self.task, split, c.batch_size, c.beam_size, limit=limit,

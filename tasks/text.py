@@ -3,8 +3,9 @@
 The file is tokenized into characters (``tokenize="char"``, the default) or
 whitespace-separated words (``tokenize="word"``; decoding joins words with single spaces,
 so line breaks are not reproduced). The vocabulary holds every token of the whole file in
-sorted order (as nanoGPT's character model does), so validation text has no UNK. The last
-``valid_fraction`` of the tokens, contiguous, is the validation part; the rest is train.
+sorted order (as nanoGPT's character model does), so held-out text has no UNK. The file is
+cut into three contiguous parts, in order: train, then validation (``valid_fraction`` of the
+tokens, default 5%), then test (``test_fraction``, default 5%; 0 leaves no test split).
 
 Encoded example (char, a file "hello world\\n"): vocab tokens after the specials are
 ["\\n", " ", "d", "e", "h", "l", "o", "r", "w"], so "hello" -> ids [8, 7, 9, 9, 10]. With
@@ -34,31 +35,34 @@ from tasks.errors import TaskError
 from tasks.files import read_text_file
 from tasks.vocab import SPECIAL_TOKENS, UNK, Vocab
 
-LM_SPLITS = ("train", "valid")
+LM_SPLITS = ("train", "valid", "test")
 
 
 class TextTask(Task):
     """text: windows of ``block_size`` tokens from a text file, predicting the next token.
 
     Options: ``path`` (required; alias ``data``), ``tokenize`` "char" or "word" (alias
-    "space"), ``block_size`` (64), ``valid_fraction`` (0.1, in (0, 1)), ``seed`` (0). Both
-    the train and the valid part must hold at least ``block_size + 1`` tokens.
+    "space"), ``block_size`` (64), ``valid_fraction`` (0.05, in (0, 1)), ``test_fraction``
+    (0.05, in [0, 1); 0: no test split), ``seed`` (0). Every part must hold at least
+    ``block_size + 1`` tokens.
 
-    Attributes: ``vocab`` (also ``src_vocab``/``tgt_vocab``), ``train_ids`` and
-    ``valid_ids`` (1-D int64), ``block_size``. ``batches`` and ``sample_batches`` yield
+    Attributes: ``vocab`` (also ``src_vocab``/``tgt_vocab``), ``train_ids``, ``valid_ids``
+    and ``test_ids`` (1-D int64), ``splits`` (the split names this task has),
+    ``block_size``. ``batches`` and ``sample_batches`` yield
     ``LMBatch(x (B, block_size), y (B, block_size))`` with ``y`` = ``x`` shifted by one.
     """
 
     name = "text"
     kind = "lm"
-    DEFAULTS: dict[str, Any] = {"path": None, "tokenize": "char", "block_size": 64, "valid_fraction": 0.1, "seed": 0}
+    DEFAULTS: dict[str, Any] = {"path": None, "tokenize": "char", "block_size": 64, "valid_fraction": 0.05,
+                                "test_fraction": 0.05, "seed": 0}
     ALIASES = {"data": "path"}
 
     def __init__(self, **options: Any) -> None:
         self.options = self._check(resolve_options(self.name, self.DEFAULTS, options, self.ALIASES))
         tokens = self._read_tokens()
         self.vocab = Vocab(sorted(set(tokens)), tokenizer="char" if self.options["tokenize"] == "char" else "space")
-        self._data: tuple[np.ndarray, np.ndarray] | None = self._split(tokens)
+        self._data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = self._split(tokens)
 
     @classmethod
     def from_state(cls, state: dict[str, Any], path: str | None = None) -> "TextTask":
@@ -82,6 +86,10 @@ class TextTask(Task):
         o["tokenize"] = check_choice(self.name, "tokenize", o["tokenize"], ("char", "word"), {"space": "word"})
         o["block_size"] = check_int(self.name, "block_size", o["block_size"], minimum=1)
         o["valid_fraction"] = check_fraction(self.name, "valid_fraction", o["valid_fraction"], allow_zero=False)
+        o["test_fraction"] = check_fraction(self.name, "test_fraction", o["test_fraction"], allow_zero=True)
+        if o["valid_fraction"] + o["test_fraction"] >= 1:
+            raise TaskError(f"text: valid_fraction + test_fraction must leave some training text, got "
+                            f"{o['valid_fraction']} + {o['test_fraction']}")
         o["seed"] = check_seed(self.name, o["seed"])
         return o
 
@@ -95,19 +103,30 @@ class TextTask(Task):
             raise TaskError(f"text: {path} is empty")
         return tokens
 
-    def _split(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _split(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ids = np.array(self.vocab.encode(tokens), dtype=np.int64)
         n = len(ids)
         n_valid = max(1, int(round(n * self.options["valid_fraction"])))
+        n_test = int(round(n * self.options["test_fraction"]))
+        if self.options["test_fraction"] > 0:
+            n_test = max(1, n_test)
+        n_train = n - n_valid - n_test
         need = self.block_size + 1
-        if n - n_valid < need or n_valid < need:
+        sizes = {"train": n_train, "valid": n_valid, **({"test": n_test} if n_test else {})}
+        if min(sizes.values()) < need:
+            shown = ", ".join(f"{split} {size}" for split, size in sizes.items())
             raise TaskError(
-                f"text: {self.options['path']} is too short: {n} tokens give train {n - n_valid} and valid {n_valid}, "
-                f"but each needs at least block_size + 1 = {need}; use a smaller block_size or a longer file"
+                f"text: {self.options['path']} is too short: {n} tokens give {shown}, but each part needs at least "
+                f"block_size + 1 = {need}; use a smaller block_size or a longer file"
             )
-        return ids[: n - n_valid], ids[n - n_valid :]
+        return ids[:n_train], ids[n_train : n_train + n_valid], ids[n_train + n_valid :]
 
-    def _loaded(self) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The split names of this task: train, valid and (unless ``test_fraction`` is 0) test."""
+        return LM_SPLITS if self.options["test_fraction"] > 0 else LM_SPLITS[:2]
+
+    def _loaded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._data is None:
             path = self.options["path"]
             if not os.path.exists(path):
@@ -134,13 +153,19 @@ class TextTask(Task):
 
     @property
     def valid_ids(self) -> np.ndarray:
-        """(N_valid,) int64 token ids: the file's last ``valid_fraction``, contiguous."""
+        """(N_valid,) int64 token ids: ``valid_fraction`` of the file, after the train part."""
         return self._loaded()[1]
 
+    @property
+    def test_ids(self) -> np.ndarray:
+        """(N_test,) int64 token ids: the file's last ``test_fraction`` (empty when it is 0)."""
+        return self._loaded()[2]
+
     def split_ids(self, split: str) -> np.ndarray:
-        if split not in LM_SPLITS:
-            raise TaskError(f"text: unknown split {split!r}; valid splits: {', '.join(LM_SPLITS)}")
-        return self.train_ids if split == "train" else self.valid_ids
+        """The token ids of ``split`` ("train", "valid" or "test")."""
+        if split not in self.splits:
+            raise TaskError(f"text: unknown split {split!r}; valid splits: {', '.join(self.splits)}")
+        return self._loaded()[LM_SPLITS.index(split)]
 
     # -- encode / decode ----------------------------------------------------------------
 
@@ -172,11 +197,11 @@ class TextTask(Task):
         return np.arange(offset, n - self.block_size, self.block_size, dtype=np.int64)
 
     def batches(self, split: str, batch_size: int, shuffle: bool = False, seed: int | None = None, drop_last: bool = False) -> Iterator[LMBatch]:
-        """One pass over the non-overlapping windows of ``split`` ("train" or "valid").
+        """One pass over the non-overlapping windows of ``split`` ("train", "valid" or "test").
 
         Without ``shuffle`` the windows start at 0, block_size, 2 * block_size, ... in
         order (always so for evaluation). With ``shuffle`` on train, the windows start at a
-        random offset in [0, block_size) and come in random order; on valid only the order
+        random offset in [0, block_size) and come in random order; on valid and test only the order
         changes. ``seed`` defaults to the task's seed.
         """
         batch_size = check_batch_size(batch_size)

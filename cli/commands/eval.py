@@ -38,9 +38,10 @@ def command(checkpoint: str, split: str, beam_size: int | None, batch_size: int 
     model, task, config, _ = open_checkpoint(checkpoint, data)
     splits = ("train", "valid", "test") if split == "all" else (split,)
     if task.kind == "lm":
-        if "test" in splits and split != "all":
-            raise CLIError("a language-modelling task has no test split; use --split valid")
-        splits = tuple(s for s in splits if s != "test")
+        if "test" in splits and "test" not in task.splits and split != "all":
+            raise CLIError("this language-modelling checkpoint was trained with test_fraction=0: it has no test split; "
+                           "use --split valid")
+        splits = tuple(s for s in splits if s in task.splits)
     metrics = {}
     try:
         for name in splits:

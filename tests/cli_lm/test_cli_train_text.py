@@ -18,7 +18,8 @@ def train(runner, args):
 def test_results_report_loss_and_bits_per_token(lm_checkpoint):
     _, results = lm_checkpoint
     assert results["config"]["model"] == "lm" and results["config"]["task"] == "text"
-    assert set(results["metrics"]) == {"train", "valid"}  # no test split for a language model
+    assert set(results["metrics"]) == {"train", "valid", "test"}  # the last 5% of the text is the test split
+    assert results["metrics"]["test"]["loss"] > 0
     for split in ("train", "valid"):
         m = results["metrics"][split]
         assert m["loss"] > 0 and m["bits_per_token"] == pytest.approx(m["loss"] / math.log(2))
@@ -86,3 +87,18 @@ def test_lm_model_on_a_seq2seq_task_is_refused(runner):
 def test_option_the_lm_does_not_have(runner, text_file):
     result = train(runner, ["--task", "text", "--data", text_file, "--model", "lm", "--hidden-dim", "8", "--quiet"])
     assert_usage_error(result, "--hidden-dim", "lm")
+
+
+def test_eval_of_a_language_model_defaults_to_its_test_split(lm_checkpoint):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    ckpt, trained = lm_checkpoint
+    result = CliRunner().invoke(cli, ["eval", str(ckpt), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert set(doc) == {"test"}
+    assert doc["test"]["loss"] == pytest.approx(trained["metrics"]["test"]["loss"], rel=1e-5)
+    every = json.loads(CliRunner().invoke(cli, ["eval", str(ckpt), "--split", "all", "--json"]).output)
+    assert set(every) == {"train", "valid", "test"}

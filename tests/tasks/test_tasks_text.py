@@ -28,20 +28,33 @@ def task(text_path):
 
 
 def test_vocab_and_contiguous_split(task):
+    """train, valid (20% here) and test (5% by default) are contiguous parts of the file, in order."""
     assert task.kind == "lm" and task.src_vocab is task.vocab is task.tgt_vocab
     assert task.vocab.symbols == sorted(set(TEXT))
+    assert task.splits == ("train", "valid", "test")
     n = len(TEXT)
-    n_valid = round(n * 0.2)
+    n_valid, n_test = round(n * 0.2), round(n * 0.05)
+    n_train = n - n_valid - n_test
     assert task.train_ids.dtype == np.int64 and task.valid_ids.ndim == 1
-    assert len(task.train_ids) == n - n_valid and len(task.valid_ids) == n_valid
-    assert task.decode_target(task.train_ids) == TEXT[: n - n_valid]
-    assert task.decode_target(task.valid_ids) == TEXT[n - n_valid :]
+    assert (len(task.train_ids), len(task.valid_ids), len(task.test_ids)) == (n_train, n_valid, n_test)
+    assert task.decode_target(task.train_ids) == TEXT[:n_train]
+    assert task.decode_target(task.valid_ids) == TEXT[n_train:n_train + n_valid]
+    assert task.decode_target(task.test_ids) == TEXT[n_train + n_valid:]
+    np.testing.assert_array_equal(task.split_ids("test"), task.test_ids)
+
+
+def test_test_fraction_zero_leaves_no_test_split(text_path):
+    t = tasks.get("text", path=text_path, block_size=16, valid_fraction=0.2, test_fraction=0)
+    assert t.splits == ("train", "valid") and len(t.test_ids) == 0
+    assert len(t.train_ids) + len(t.valid_ids) == len(TEXT)
+    with pytest.raises(TaskError, match="valid splits: train, valid"):
+        t.split_ids("test")
 
 
 def test_encoded_example(tmp_path):
     path = tmp_path / "hello.txt"
     path.write_text("hello world\n" * 3)
-    t = tasks.get("text", path=str(path), block_size=4, valid_fraction=0.3)
+    t = tasks.get("text", path=str(path), block_size=4, valid_fraction=0.3, test_fraction=0)
     assert t.vocab.symbols == ["\n", " ", "d", "e", "h", "l", "o", "r", "w"]
     assert t.encode_source("hello") == [8, 7, 9, 9, 10]
 
@@ -92,7 +105,7 @@ def test_start_step_resumes_exactly(task, start, batch_size):
 def test_unigram_loss_by_hand(tmp_path):
     path = tmp_path / "ab.txt"
     path.write_text("aaab" * 5)  # 20 chars, valid = last 4 = "aaab"
-    t = tasks.get("text", path=str(path), block_size=3, valid_fraction=0.2)
+    t = tasks.get("text", path=str(path), block_size=3, valid_fraction=0.2, test_fraction=0)
     # train "aaab" * 4: a=12, b=4; add-one over a, b and UNK -> p(a)=13/19, p(b)=5/19
     expected = -(3 * math.log(13 / 19) + math.log(5 / 19)) / 4
     assert t.unigram_loss() == pytest.approx(expected)
@@ -101,7 +114,7 @@ def test_unigram_loss_by_hand(tmp_path):
 
 def test_word_tokenize(tmp_path):
     path = tmp_path / "words.txt"
-    path.write_text("the cat sat on the mat\n" * 10)
+    path.write_text("the cat sat on the mat\n" * 40)
     t = tasks.get("text", path=str(path), tokenize="word", block_size=4)
     assert t.vocab.symbols == ["cat", "mat", "on", "sat", "the"]
     assert t.decode_target(t.encode_source("the cat sat")) == "the cat sat"
@@ -140,8 +153,10 @@ def test_bad_options(text_path):
         tasks.get("text", path=text_path, block_size=0)
     with pytest.raises(TaskError, match="valid_fraction"):
         tasks.get("text", path=text_path, valid_fraction=0)
-    with pytest.raises(TaskError, match="'test'"):
-        next(tasks.get("text", path=text_path, block_size=8).batches("test", 2))
+    with pytest.raises(TaskError, match="test_fraction must leave some training text"):
+        tasks.get("text", path=text_path, valid_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(TaskError, match="'dev'"):
+        next(tasks.get("text", path=text_path, block_size=8).batches("dev", 2))
 
 
 def test_state_round_trip_with_and_without_the_file(task, tmp_path):
