@@ -151,6 +151,35 @@ class StepLR(LRScheduler):
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
+class MultiStepLR(LRScheduler):
+    """``lr = base_lr * gamma ** (number of milestones <= last_epoch)``: decay by ``gamma`` at each milestone."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1):
+        milestones = list(milestones)
+        for milestone in milestones:
+            _check_int("MultiStepLR", "a milestone", milestone, 0)
+        check_non_negative("MultiStepLR", "gamma", gamma)
+        self.milestones = sorted(milestones)  # PyTorch counts repeated milestones twice; so does this
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        passed = sum(1 for milestone in self.milestones if milestone <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """``lr = base_lr * gamma ** last_epoch``: decay by ``gamma`` every step."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        check_non_negative("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
 class CosineAnnealingLR(LRScheduler):
     """Cosine decay from ``base_lr`` to ``eta_min`` over ``T_max`` steps (SGDR without restarts).
 

@@ -10,7 +10,8 @@ import pytest
 import minigrad as mg
 from minigrad.optim import SGD, Adam, get_scheduler
 from minigrad.optim.lr_scheduler import (
-    CosineAnnealingLR, InverseSqrtLR, LambdaLR, LinearLR, LinearWarmup, LRScheduler, StepLR, WarmupCosine,
+    CosineAnnealingLR, ExponentialLR, InverseSqrtLR, LambdaLR, LinearLR, LinearWarmup, LRScheduler, MultiStepLR, StepLR,
+    WarmupCosine,
 )
 
 BASE = 0.5
@@ -34,6 +35,9 @@ def lr_sequence(scheduler: LRScheduler, n: int) -> list[float]:
 
 CLOSED_FORMS = {
     "step": (lambda o: StepLR(o, step_size=3, gamma=0.5), lambda e: BASE * 0.5 ** (e // 3)),
+    "multistep": (lambda o: MultiStepLR(o, milestones=[5, 2], gamma=0.1),
+                  lambda e: BASE * 0.1 ** ((e >= 2) + (e >= 5))),
+    "exponential": (lambda o: ExponentialLR(o, gamma=0.8), lambda e: BASE * 0.8**e),
     "cosine": (
         lambda o: CosineAnnealingLR(o, T_max=10, eta_min=0.01),
         lambda e: 0.01 + (BASE - 0.01) * (1 + math.cos(math.pi * e / 10)) / 2,

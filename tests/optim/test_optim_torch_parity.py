@@ -95,6 +95,10 @@ def inverse_sqrt_lambda(warmup):
 SCHEDULES = {
     "step": (lambda o: ours.StepLR(o, step_size=4, gamma=0.3),
              lambda t: torch.optim.lr_scheduler.StepLR(t, step_size=4, gamma=0.3)),
+    "multistep": (lambda o: ours.MultiStepLR(o, milestones=[9, 3, 20, 3], gamma=0.5),
+                  lambda t: torch.optim.lr_scheduler.MultiStepLR(t, milestones=[9, 3, 20, 3], gamma=0.5)),
+    "exponential": (lambda o: ours.ExponentialLR(o, gamma=0.9),
+                    lambda t: torch.optim.lr_scheduler.ExponentialLR(t, gamma=0.9)),
     "cosine": (lambda o: ours.CosineAnnealingLR(o, T_max=10, eta_min=0.01),
                lambda t: torch.optim.lr_scheduler.CosineAnnealingLR(t, T_max=10, eta_min=0.01)),
     "linear": (lambda o: ours.LinearLR(o, start_factor=0.1, end_factor=0.9, total_iters=12),
