@@ -9,8 +9,8 @@ Usage (from the repository root):
 
 The corpus is the source of a few standard-library modules (``inspect.getsource``, in the
 order of ``MODULES``), concatenated and cut at a line break to at most ``--chars``
-characters (100,000), written to a temporary file and read by ``tasks.get("text")`` (the last
-10% is the validation split). The loop is the one ``minigrad-train --task text --model lm``
+characters (100,000), written to a temporary file and read by ``tasks.get("text")`` (the first
+90% is train, the next 5% validation, the last 5% test). The loop is the one ``minigrad-train --task text --model lm``
 runs: Adam (lr 1e-3), batch 64 random windows of 64 characters, gradient clipping at 1.0,
 validation on every non-overlapping window of the validation split. It prints the curve
 (train and validation loss in nats per character, validation bits per character, elapsed
@@ -167,7 +167,7 @@ def markdown(result: dict) -> str:
         SECTION, "",
         f"`python benchmarks/lm_text.py{' --blas-threads ' + str(a['blas_threads']) if a['blas_threads'] else ''}`: "
         f"character-level `lm` on {result['corpus_chars']:,} characters of Python source "
-        f"({', '.join(result['modules'])} from Python {result['python']}'s standard library; last 10% = validation), "
+        f"({', '.join(result['modules'])} from Python {result['python']}'s standard library; 90% train, then 5% validation, 5% test), "
         f"vocabulary {result['vocab_size']}. Default-size model (d_model {a['d_model']}, {a['num_layers']} layers, "
         f"{a['num_heads']} heads, block {a['block_size']}, tied embeddings, {result['parameters']:,} parameters), "
         f"Adam lr {a['lr']}, batch {a['batch_size']}, clip 1.0 — the `minigrad-train --task text --model lm` defaults. "
