@@ -84,12 +84,27 @@ class enable_grad(_BareDecoratorMixin, _GradModeContext):
 
 
 class set_grad_enabled(_GradModeContext):
-    """``set_grad_enabled(False)`` behaves like ``no_grad()``; ``True`` like ``enable_grad()``."""
+    """Switch graph recording on or off, as ``torch.set_grad_enabled``.
+
+    As a plain call (``set_grad_enabled(False)``) it takes effect at once and stays; as a
+    context manager or decorator it behaves like ``no_grad()`` (False) or ``enable_grad()``
+    (True) and restores the previous mode on exit.
+    """
 
     def __init__(self, mode: bool = True):
         self.enabled = bool(mode)
+        self._previous = _State.grad_enabled
+        _State.grad_enabled = self.enabled
 
-    def _recreate_cm(self):
+    def __enter__(self):
+        _State.grad_enabled = self.enabled
+        return self
+
+    def __call__(self, func):
+        _State.grad_enabled = self._previous  # decorating a function must not switch the mode now
+        return super().__call__(func)
+
+    def _recreate_cm(self):  # per decorated call: remembers the caller's mode, then switches
         return type(self)(self.enabled)
 
 

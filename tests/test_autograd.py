@@ -209,3 +209,29 @@ def test_argmax_has_no_gradient_and_gives_indices():
     np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
     assert x.argmax().item() == 3
     assert not x.argmax(axis=0).requires_grad
+
+
+def test_set_grad_enabled_as_call_context_and_decorator():
+    """As torch.set_grad_enabled: a plain call switches at once; with/decorator restore the mode."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    try:
+        mg.set_grad_enabled(False)
+        assert not mg.is_grad_enabled() and not (x * 2).requires_grad
+        mg.set_grad_enabled(True)
+        assert mg.is_grad_enabled()
+        with mg.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+        assert mg.is_grad_enabled()
+
+        @mg.set_grad_enabled(False)
+        def double(t):
+            return t * 2
+
+        assert mg.is_grad_enabled()  # decorating does not switch the mode
+        assert not double(x).requires_grad and mg.is_grad_enabled()
+        with mg.no_grad():
+            with mg.set_grad_enabled(True):
+                assert (x * 2).requires_grad
+            assert not mg.is_grad_enabled()
+    finally:
+        mg.set_grad_enabled(True)
