@@ -32,7 +32,13 @@ def as_array(data, dtype=None) -> np.ndarray:
         return data.astype(dtype, copy=False) if dtype is not None else data
     if isinstance(data, np.generic):
         return np.asarray(data, dtype=dtype)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as err:  # a ragged nested list
+        raise ValueError(f"tensor: cannot make a tensor of {type(data).__name__} data: {err}") from None
+    if arr.dtype.kind in "USV":
+        raise TypeError(f"tensor: cannot make a tensor of {type(data).__name__} data (dtype {arr.dtype}); "
+                        "tensors hold numbers and booleans")
     if dtype is not None:
         return arr.astype(dtype, copy=False)
     if arr.dtype == np.float64:

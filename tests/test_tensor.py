@@ -317,3 +317,13 @@ def test_transpose_takes_numpy_axes_keyword():
     np.testing.assert_array_equal(x.grad, np.ones((2, 3, 4)))
     with pytest.raises(TypeError, match="axes"):
         x.transpose(1, 0, 2, axes=(1, 0, 2))
+
+
+def test_creation_refuses_text_ragged_lists_and_fractional_sizes():
+    with pytest.raises(TypeError, match="numbers and booleans"):
+        mg.tensor("abc")
+    with pytest.raises(ValueError, match="tensor: cannot make a tensor of list data"):
+        mg.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError, match="shape must be ints"):
+        mg.zeros(2.5)
+    assert mg.zeros(np.int64(3)).shape == (3,)
