@@ -9,7 +9,8 @@
 Keys are the long option names without the dashes in front (``hidden-dim`` or
 ``hidden_dim``). Values are checked like the command line's (``lr: abc`` is an error naming
 the key and its line). An unknown key, a file that is not a mapping, or malformed YAML is an
-error naming the file and the line.
+error naming the file and the line, as is a key given twice (also as "hidden-dim" and
+"hidden_dim").
 """
 
 from __future__ import annotations
@@ -26,12 +27,20 @@ from cli.options import BY_NAME, NOT_IN_FILE
 EXPLICIT_SOURCES = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT)
 
 
-def _line_of_keys(node: Any) -> dict[str, int]:
-    """1-based line number of each top-level key of a composed YAML mapping node."""
+def _line_of_keys(node: Any, path: str) -> dict[str, int]:
+    """1-based line number of each top-level key of a composed YAML mapping node.
+
+    A key given twice is a CLIError naming it and both lines (YAML loaders keep the last
+    value silently, which hides a typo'd copy-paste).
+    """
     lines: dict[str, int] = {}
     for key_node, _ in getattr(node, "value", []) or []:
         if hasattr(key_node, "value") and isinstance(key_node.value, str):
-            lines.setdefault(key_node.value, key_node.start_mark.line + 1)
+            line = key_node.start_mark.line + 1
+            if key_node.value in lines:
+                raise CLIError(f"{path}:{line}: duplicate key '{key_node.value}' (first given on line "
+                               f"{lines[key_node.value]})")
+            lines[key_node.value] = line
     return lines
 
 
@@ -62,7 +71,7 @@ def read_config_file(path: str) -> tuple[dict[str, Any], dict[str, int]]:
         return {}, {}
     if not isinstance(data, dict):
         raise CLIError(f"{path}: expected a mapping of option names to values, got a {type(data).__name__}")
-    return data, _line_of_keys(node)
+    return data, _line_of_keys(node, path)
 
 
 def _param_name(key: Any, path: str, line: int | None) -> str:
@@ -70,7 +79,9 @@ def _param_name(key: Any, path: str, line: int | None) -> str:
     if not isinstance(key, str):
         raise CLIError(f"{where}: config keys must be option names, got {key!r}")
     name = key.strip().lstrip("-").replace("-", "_")
-    if name not in BY_NAME or name in NOT_IN_FILE:
+    if name in NOT_IN_FILE:
+        raise CLIError(f"{where}: '{key}' cannot be set in a config file; give --{name.replace('_', '-')} on the command line")
+    if name not in BY_NAME:
         valid = sorted(n.replace("_", "-") for n in BY_NAME if n not in NOT_IN_FILE)
         close = difflib.get_close_matches(name.replace("_", "-"), valid, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -89,9 +100,14 @@ def apply_config_file(ctx: click.Context, values: dict[str, Any], path: str) -> 
     params = {p.name: p for p in ctx.command.params}
     merged = dict(values)
     from_file: set[str] = set()
+    seen: dict[str, str] = {}  # parameter name -> the key that set it ("hidden-dim" and "hidden_dim" are one)
     for key, value in data.items():
         line = lines.get(key) if isinstance(key, str) else None
         name = _param_name(key, path, line)
+        if name in seen:
+            where = f"{path}:{line}" if line else path
+            raise CLIError(f"{where}: key '{key}' sets the same option as '{seen[name]}' (line {lines.get(seen[name])})")
+        seen[name] = key
         if ctx.get_parameter_source(name) in EXPLICIT_SOURCES:
             continue
         param = params[name]

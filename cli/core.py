@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from click.exceptions import NoArgsIsHelpError
 
@@ -11,6 +13,21 @@ def _one_line(err: click.UsageError) -> click.UsageError:
     if not isinstance(err, NoArgsIsHelpError):
         err.ctx = None
     return err
+
+
+def _dash_hint(err: click.UsageError, command: click.Command, ctx: click.Context | None) -> click.UsageError:
+    """An unknown option that looks like an argument ("-1 2") gets a hint to put ``--`` first.
+
+    Click reads every word that starts with "-" as an option, so ``predict CKPT "-1 2"``
+    fails with "No such option '-1'"; the words after ``--`` are always arguments.
+    """
+    if not isinstance(err, click.NoSuchOption) or not re.match(r"-[^-A-Za-z]", err.option_name):
+        return err
+    if ctx is None or not any(isinstance(p, click.Argument) for p in command.params):
+        return err
+    arguments = " ".join(p.make_metavar(ctx) for p in command.params if isinstance(p, click.Argument))
+    return click.UsageError(f"{err.format_message()} An argument that starts with '-' goes after --: "
+                            f"{ctx.command_path} [OPTIONS] -- {arguments}")
 
 
 class MinigradCommand(click.Command):
@@ -44,6 +61,14 @@ class MinigradCommand(click.Command):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as err:
+            raise _one_line(_dash_hint(err, self, err.ctx)) from None
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        # A UsageError/BadParameter raised by the command body gets the context attached by
+        # Click (and with it a usage block); print it as one line like the parser's own.
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
             raise _one_line(err) from None
 
 
@@ -51,6 +76,13 @@ class MinigradGroup(click.Group):
     """A group whose own usage errors (unknown command, bad option) are one line."""
 
     command_class = MinigradCommand
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The group alone ("minigrad"): its help on stdout and exit status 0, as git does.
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         try:

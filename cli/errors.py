@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Callable, Iterator
 
 import click
 
@@ -25,23 +25,27 @@ class CLIError(click.ClickException):
 
 
 class TrainingFailed(click.ClickException):
-    """A run that could not finish (the loss diverged): exit status 1."""
+    """A run that could not finish (the loss diverged, a checkpoint could not be written): exit status 1."""
 
     exit_code = 1
 
 
 @contextlib.contextmanager
-def user_errors(prefix: str = "") -> Iterator[None]:
+def user_errors(prefix: str = "", translate: Callable[[str], str] | None = None) -> Iterator[None]:
     """Turn the library's user-facing exceptions into ``CLIError`` (exit status 2).
 
     Catches ``tasks.TaskError``, ``minigrad.CheckpointError`` (an OSError), and ValueError /
     TypeError / KeyError raised while building tasks, models and configs. Wrap only code that
     checks user input, never the training loop, so real bugs keep their tracebacks.
+    ``translate`` rewrites the message of a ValueError/TypeError/KeyError (the library's
+    option names as the CLI's flags, say); OSError messages (paths) are kept as they are.
     """
     try:
         yield
     except click.ClickException:
         raise
     except (ValueError, TypeError, KeyError, OSError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        message = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
+        if translate is not None and not isinstance(err, OSError):
+            message = translate(message)
         raise CLIError(f"{prefix}{message}") from None

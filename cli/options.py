@@ -14,6 +14,7 @@ Precedence, highest first: an option on the command line; an environment variabl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -136,6 +137,8 @@ RUN_OPTIONS = [
          help="Checkpoint directory, written at every validation, at the end and on Ctrl-C (best model in DIR/best)."),
     _opt("--resume", "run", type=click.Path(file_okay=False), metavar="DIR",
          help="Continue the run saved in DIR (and keep saving there unless --save says otherwise)."),
+    _opt("--overwrite", "run", is_flag=True, default=False,
+         help="Let --save DIR replace a checkpoint of another run that DIR already holds (without it, that is refused)."),
     _opt("--output", "run", type=click.Path(dir_okay=False), metavar="FILE",
          help="Write config, metrics, history and wall time as JSON."),
     _opt("--log-file", "run", type=click.Path(dir_okay=False), metavar="FILE", help="Also log the run to FILE (rotated at 1 MB)."),
@@ -146,7 +149,7 @@ RUN_OPTIONS = [
 ALL_OPTIONS = TASK_OPTIONS + MODEL_OPTIONS + OPTIMIZER_OPTIONS + RUN_LENGTH_OPTIONS + RUN_OPTIONS
 BY_NAME = {opt.name: opt for opt in ALL_OPTIONS}
 # Keys a --config file may not set (they only make sense on the command line).
-NOT_IN_FILE = ("config", "interactive")
+NOT_IN_FILE = ("config", "interactive", "overwrite")
 
 
 SECTIONS = [
@@ -179,6 +182,32 @@ def training_options(f: Callable) -> Callable:
     for bundle in (run_options, run_length_options, optimizer_options, model_options, task_options):
         f = bundle(f)
     return f
+
+
+def flag_of(target: str, key: str) -> str:
+    """The flag of the option whose value goes to ``target`` under ``key`` ("model", "hidden_dim" -> "--hidden-dim")."""
+    for opt in ALL_OPTIONS:
+        if opt.target == target and opt.key == key:
+            return opt.flags[0].split("/")[0]
+    return "--" + key.replace("_", "-")
+
+
+# Library names that are not plain words (min_len, hidden_dim, ...) -> their flags, for error messages.
+_FLAG_OF_KEY: dict[str, str] = {}
+for _opt_row in ALL_OPTIONS:
+    if "_" in _opt_row.key and _opt_row.target != "run":
+        _FLAG_OF_KEY.setdefault(_opt_row.key, _opt_row.flags[0].split("/")[0])
+del _opt_row
+_KEY_PATTERN = re.compile(r"(?<![\w/.\-'\"])(" + "|".join(sorted(_FLAG_OF_KEY, key=len, reverse=True)) + r")(?![\w/\-]|\.\w)")
+
+
+def flag_names(message: str) -> str:
+    """``message`` of the library with its option names as the flags the user typed.
+
+    "copy: min_len (5) must be <= max_len (4)" -> "copy: --min-len (5) must be <= --max-len (4)".
+    Only names with an underscore are replaced (never plain words, paths or quoted values).
+    """
+    return _KEY_PATTERN.sub(lambda m: _FLAG_OF_KEY[m.group(1)], message)
 
 
 def to_config_parts(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

@@ -198,6 +198,22 @@ def _link_tree(source: str, target: str) -> None:
                 shutil.copy2(src, os.path.join(target, entry))
 
 
+def _carry_over_other_files(old: str, new: str) -> None:
+    """Hard-link into ``new`` every top-level file of checkpoint ``old`` that is not part of a
+    checkpoint (a results.json the user wrote there, notes, ...), so a save never deletes them."""
+    if not os.path.isdir(old):
+        return
+    own = {*DATA_FILES, STATE_FILE, BEST_DIR}
+    for entry in os.listdir(old):
+        src = os.path.join(old, entry)
+        if entry in own or entry.startswith(".") or not os.path.isfile(src):
+            continue
+        try:
+            os.link(src, os.path.join(new, entry))
+        except OSError:
+            shutil.copy2(src, os.path.join(new, entry))
+
+
 def check_writable(directory: str | os.PathLike) -> None:
     """CheckpointError unless ``directory`` can take a checkpoint: absent, empty, or one already."""
     path, parent, _ = _split(directory)
@@ -228,8 +244,10 @@ def save_checkpoint(
 
     ``model_state`` is a state_dict, ``optimizer_state`` ``{"optimizer": ..., "scheduler": ...}``
     (or None), ``config`` and ``task_state`` JSON dicts. With ``keep_best`` the ``best/``
-    subdirectory of the checkpoint being replaced is carried over. A directory that exists
-    but is not a checkpoint (and is not empty) is refused: CheckpointError. Returns the path.
+    subdirectory of the checkpoint being replaced is carried over; other top-level files in
+    it that are not part of a checkpoint (a results.json written there) are always kept. A
+    directory that exists but is not a checkpoint (and is not empty) is refused:
+    CheckpointError. Returns the path.
     """
     path, parent, name = _split(directory)
     check_writable(path)
@@ -247,6 +265,7 @@ def save_checkpoint(
         best = os.path.join(path, BEST_DIR)
         if keep_best and os.path.isdir(best) and is_checkpoint(best):
             _link_tree(best, os.path.join(tmp, BEST_DIR))
+        _carry_over_other_files(path, tmp)
         fsync_directory(tmp)
         old = None
         if os.path.exists(path):

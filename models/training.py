@@ -649,6 +649,8 @@ class Trainer:
         self.save_dir = save_dir
         self.config = config.validate()
         self.state = ckpt.TrainingState()
+        # A fresh run replacing another run's checkpoint must not inherit that run's best/.
+        self._keep_best = resume_from is not None
         if resume_from is not None:
             self._resume(resume_from)
         else:
@@ -724,7 +726,11 @@ class Trainer:
             task_state=self.task.state(),
             state=self.state,
         )
-        path = ckpt.save_best(directory, **files) if best else ckpt.save_checkpoint(directory, **files)
+        if best:
+            path = ckpt.save_best(directory, **files)
+        else:
+            path = ckpt.save_checkpoint(directory, keep_best=self._keep_best, **files)
+            self._keep_best = True  # from now on best/ is this run's own
         logger.info("saved %scheckpoint at step %d to %s", "best " if best else "", self.step, path)
         self._emit("on_checkpoint", path, best)
         return path

@@ -6,7 +6,8 @@ import click
 
 from cli.core import MinigradCommand
 from cli.errors import CLIError, user_errors
-from cli.loading import open_checkpoint, require_seq2seq
+from cli.files import check_output_file, writing
+from cli.loading import check_input_length, open_checkpoint, require_seq2seq
 
 PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png'
 
@@ -33,8 +34,10 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None) -> None
             import matplotlib  # noqa: F401
         except ImportError:
             raise CLIError(PLOT_HINT) from None
+        check_output_file(png, "--png")
     model, task, config, _ = open_checkpoint(checkpoint)
     require_seq2seq(task, "attention")
+    check_input_length(task, text)
     with user_errors():
         output, tokens, matrix = predict(model, task, text, beam_size=beam_size, length_penalty=config.length_penalty)
     if matrix is None or matrix.size == 0:
@@ -47,6 +50,6 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None) -> None
     console.print(attention_heatmap(matrix, source, out_tokens))
     console.print(heatmap_legend())
     if png is not None:
-        with user_errors():
+        with user_errors(f"cannot write --png {png}: "), writing(png, "--png"):
             save_attention_png(matrix, source, out_tokens, png, title=f"{text} → {output}")
         console.print(f"wrote {png}")

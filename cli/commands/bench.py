@@ -32,15 +32,32 @@ def benchmarks_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def _names(value: str, valid: tuple[str, ...], what: str, everything: str | None = None) -> list[str]:
+def _names(value: str, valid: tuple[str, ...], what: str, option: str, everything: str | None = None) -> list[str]:
+    """The comma-separated names of ``option``; BadParameter naming the option and value otherwise."""
     if everything is not None and value.strip() == everything:
         return list(valid)
     names = [v.strip() for v in value.split(",") if v.strip()]
     bad = [n for n in names if n not in valid]
     if bad or not names:
         raise click.BadParameter(f"{', '.join(map(repr, bad)) or repr(value)} is not a {what}; choose from "
-                                 f"{', '.join(valid)}" + (f" or {everything!r}" if everything else ""))
+                                 f"{', '.join(valid)}" + (f" or {everything!r}" if everything else ""),
+                                 param_hint=f"'{option}'")
     return names
+
+
+def _seeds(value: str) -> list[str]:
+    """The --seeds items ("0", "3-7"), checked: non-negative integers, ranges that do not decrease."""
+    items = [s.strip() for s in value.split(",") if s.strip()]
+    for item in items:
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", item)
+        if match is None:
+            raise click.BadParameter(f"{value!r} is not a list of seeds; write e.g. 0,1,2 or 0-9", param_hint="'--seeds'")
+        if match.group(2) is not None and int(match.group(2)) < int(match.group(1)):
+            raise click.BadParameter(f"the range {item!r} decreases; write it low-high, e.g. "
+                                     f"{match.group(2)}-{match.group(1)}", param_hint="'--seeds'")
+    if not items:
+        raise click.BadParameter(f"{value!r} is not a list of seeds; write e.g. 0,1,2 or 0-9", param_hint="'--seeds'")
+    return items
 
 
 def _run(script: Path, args: list[str]) -> None:
@@ -73,12 +90,10 @@ def command(models: str, sizes: str, quick: bool, accuracy: bool, task_names: st
     Prints milliseconds per training step (forward, loss, backward, clip, Adam) of each model
     in minigrad and in PyTorch, measured alternately in one process, and their ratio.
     """
-    model_list = _names(models, MODELS, "model")
-    size_list = _names(sizes, SIZES, "size", everything="all")
-    task_list = _names(task_names, TASKS, "task")
-    seed_list = [s.strip() for s in seeds.split(",") if s.strip()]
-    if not seed_list or not all(re.fullmatch(r"\d+(-\d+)?", s) for s in seed_list):
-        raise click.BadParameter(f"{seeds!r} is not a list of seeds; write e.g. 0,1,2 or 0-9", param_hint="--seeds")
+    model_list = _names(models, MODELS, "model", "--models")
+    size_list = _names(sizes, SIZES, "size", "--sizes", everything="all")
+    task_list = _names(task_names, TASKS, "task", "--tasks")
+    seed_list = _seeds(seeds)
     root = benchmarks_dir()
     step_script, accuracy_script = root / "train_step.py", root / "time_to_accuracy.py"
     if not step_script.is_file() or not accuracy_script.is_file():

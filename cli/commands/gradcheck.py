@@ -86,7 +86,8 @@ def _table(rows):
               help="Also check a function of your own (module:function or file.py:function), one Tensor per --shape.")
 @click.option("--shape", "shapes", multiple=True, callback=_shape_option, metavar="3,4",
               help="Shape of an input of --function (repeat for more inputs; default one input of shape 3,4).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and projection.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random inputs and projection.")
 @click.option("--atol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
               help="Absolute tolerance (--function).")
 @click.option("--rtol", type=click.FloatRange(min=0), default=1e-3, show_default=True,

@@ -9,6 +9,7 @@ import click
 
 from cli.core import MinigradCommand
 from cli.errors import CLIError, user_errors
+from cli.files import check_output_file, writing
 
 PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png'
 
@@ -46,13 +47,15 @@ def command(results: str, png: str | None) -> None:
     from rich.console import Console
 
     history = read_history(results)
-    console = Console(highlight=False)
-    console.print(history_chart(history, title=f"{results}: {len(history)} validations"))
     if png is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             raise CLIError(PLOT_HINT) from None
-        with user_errors():
+        check_output_file(png, "--png")
+    console = Console(highlight=False)
+    console.print(history_chart(history, title=f"{results}: {len(history)} validations"))
+    if png is not None:
+        with user_errors(f"cannot write --png {png}: "), writing(png, "--png"):
             save_history_png(history, png, title=os.path.basename(results))
         console.print(f"wrote {png}")

@@ -6,7 +6,7 @@ import click
 
 from cli.core import MinigradCommand
 from cli.errors import user_errors
-from cli.loading import open_checkpoint, require_seq2seq
+from cli.loading import check_input_length, open_checkpoint, require_seq2seq
 
 
 @click.command(name="predict", cls=MinigradCommand)
@@ -17,12 +17,16 @@ from cli.loading import open_checkpoint, require_seq2seq
 def command(checkpoint: str, inputs: tuple[str, ...], beam_size: int, max_len: int | None) -> None:
     """Decode inputs with a checkpoint.
 
-    Prints one output line per TEXT; symbols are space-separated ("3 1 4").
+    Prints one output line per TEXT; symbols are space-separated ("3 1 4"). A TEXT may be
+    as long as the longest source the model was trained on. Put -- before a TEXT that
+    starts with "-".
     """
     from models.training import predict
 
     model, task, config, _ = open_checkpoint(checkpoint)
     require_seq2seq(task, "predict")
+    for text in inputs:
+        check_input_length(task, text)
     for text in inputs:
         with user_errors():
             output, _, _ = predict(model, task, text, beam_size=beam_size, max_len=max_len,

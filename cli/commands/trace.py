@@ -21,6 +21,7 @@ import click
 
 from cli.core import MinigradCommand
 from cli.errors import CLIError
+from cli.files import check_output_file, writing
 
 DEMO_NAMES = ("scalar", "mlp", "attention")
 
@@ -215,6 +216,8 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     if (png_path or svg_path) and shutil.which("dot") is None:
         raise CLIError("--png/--svg need the Graphviz 'dot' program (e.g. apt-get install graphviz); "
                        "--dot FILE writes the DOT text without it")
+    for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg")):
+        check_output_file(path, option)
     label = f"--demo {demo}" if demo else target
     fn = DEMOS[demo] if demo else load_function(target)
     root = call_user(fn, label)
@@ -232,14 +235,15 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     console.print(graph.graph_tree(root))
     dot_text = graph.to_dot(root)
     if dot_path:
-        Path(dot_path).write_text(dot_text)
+        with writing(dot_path, "--dot"):
+            Path(dot_path).write_text(dot_text)
         console.print(f"wrote {dot_path}")
     for path, fmt in ((png_path, "png"), (svg_path, "svg")):
         if path:
             try:
                 graph.render_dot(dot_text, path, fmt)
             except Exception as err:
-                raise CLIError(f"could not render {path}: {err}") from None
+                raise CLIError(f"could not render --{fmt} {path}: {err}") from None
             console.print(f"wrote {path}")
 
     names = graph.labels(root)

@@ -7,12 +7,17 @@ import os
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from cli.config import apply_config_file
 from cli.core import MinigradCommand
-from cli.errors import CLIError, TrainingFailed, user_errors
+from cli.errors import CLIError, TrainingFailed, one_line, user_errors
+from cli.files import check_output_file
 from cli.logs import log_to_file
-from cli.options import BY_NAME, SECTIONS, to_config_parts, training_options
+from cli.options import BY_NAME, SECTIONS, flag_names, flag_of, to_config_parts, training_options
+
+DATA_FILE_OF = {"file": "a TSV file of source<TAB>target lines", "text": "a UTF-8 text file"}
+TASK_KEYS = {opt.key for opt in BY_NAME.values() if opt.target == "task"}
 
 HELP = """Train a sequence model on a task and report train/valid/test metrics.
 
@@ -29,8 +34,11 @@ names, e.g. "hidden-dim: 256"), the built-in defaults (Adam, lr 1e-3 with cosine
 clip 1.0, 500 steps). The same options, seed and thread count give the same numbers.
 
 With --save DIR a checkpoint is written at every validation, at the end and on Ctrl-C;
-DIR/best holds the best model by validation. --resume DIR continues a saved run exactly
-where it stopped (only the run length, evaluation and stop options may change).
+DIR/best holds the best model by validation. A DIR that already holds a checkpoint is
+refused unless this run resumes it (--resume DIR) or --overwrite says to replace it.
+--resume DIR continues a saved run exactly where it stopped (only the run length,
+evaluation and stop options may change; --steps must go beyond the saved step; a seed
+from MINIGRAD_SEED is ignored).
 """
 
 
@@ -39,6 +47,7 @@ def make_train_command(name: str) -> click.Command:
 
     @click.command(name=name, cls=MinigradCommand, help=HELP, short_help="Train a model on a task.",
                    context_settings={"help_option_names": ["-h", "--help"]}, sections=SECTIONS)
+    @click.version_option(package_name="minigrad", prog_name=name if name.startswith("minigrad") else "minigrad")
     @training_options
     @click.pass_context
     def command(ctx: click.Context, **params: Any) -> None:
@@ -79,14 +88,46 @@ def _check_model_options(model: str, given: dict[str, Any]) -> None:
             raise CLIError(f"option {flags.get(key, key)} does not apply to model '{model}' (its options: {valid})")
 
 
-def _check_writable_file(path: str | None, what: str) -> None:
-    if path is None:
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CLIError(f"cannot write the {what} {path}: directory {directory} does not exist")
-    if os.path.isdir(path):
-        raise CLIError(f"cannot write the {what} {path}: it is a directory")
+def _check_task_options(task: str, given: dict[str, Any]) -> None:
+    """Unknown task -> error listing the valid ones; a missing --data or an option the task lacks -> error naming flags."""
+    import tasks
+
+    accepted = tasks.defaults(task)  # TaskError for an unknown task
+    if task in DATA_FILE_OF and not given.get("path"):
+        raise CLIError(f"--task {task} needs --data FILE ({DATA_FILE_OF[task]})")
+    for key in given:
+        if key not in accepted:
+            valid = ", ".join(sorted(flag_of("task", k) for k in accepted if k in TASK_KEYS))
+            raise CLIError(f"option {flag_of('task', key)} does not apply to task '{task}' (its options: {valid})")
+
+
+def _shown(target: str, key: str, value: Any) -> str:
+    """An option as the user would type it: "--hidden-dim 16", "--norm pre", "--unidirectional"."""
+    opt = next((o for o in BY_NAME.values() if o.target == target and o.key == key), None)
+    flag = flag_of(target, key)
+    if opt is not None and "/" in opt.flags[0] and isinstance(value, bool):
+        on, off = opt.flags[0].split("/")
+        return on if value else off
+    if key == "norm_first" and isinstance(value, bool):
+        value = "pre" if value else "post"
+    return f"{flag} {value}"
+
+
+def _check_resume_overrides(directory: str, saved, fields: dict[str, Any], task_options: dict[str, Any],
+                            model_options: dict[str, Any]) -> None:
+    """Refuse, naming the flag, an option a resumed run gives with a value other than the checkpoint's."""
+    from models.training import RESUMABLE_FIELDS
+
+    stored_config = saved.to_dict()
+    for target, given, stored in (("config", fields, stored_config), ("task", task_options, saved.task_options),
+                                  ("model", model_options, saved.model_options)):
+        for key, value in given.items():
+            if (target == "config" and key in RESUMABLE_FIELDS) or (key in stored and stored[key] == value):
+                continue
+            before = (f"the default {flag_of(target, key)}" if stored.get(key) is None
+                      else _shown(target, key, stored[key]))
+            raise CLIError(f"the checkpoint {directory} was trained with {before}; a resumed run cannot change it "
+                           f"(got {_shown(target, key, value)})")
 
 
 def build_config(values: dict[str, Any]):
@@ -100,6 +141,13 @@ def build_config(values: dict[str, Any]):
             raise CLIError("give --steps or --epochs, not both")
         _, saved_dict, _, _ = checkpoint.read_checkpoint(values["resume"])
         saved = TrainConfig.from_dict(saved_dict)
+        stored_data = saved.task_options.get("path")
+        if "path" in task_options and stored_data is not None and os.path.abspath(stored_data) == task_options["path"]:
+            del task_options["path"]  # the same file, given again
+        if stored_data is not None and not os.path.exists(stored_data):
+            raise CLIError(f"cannot resume {values['resume']}: its {saved.task} task reads {stored_data}, which does not "
+                           "exist (a resumed run reads its data where it was trained)")
+        _check_resume_overrides(values["resume"], saved, fields, task_options, model_options)
         overrides: dict[str, Any] = dict(fields)
         if task_options:
             overrides["task_options"] = task_options
@@ -111,8 +159,100 @@ def build_config(values: dict[str, Any]):
     config = TrainConfig(**fields, task_options=task_options, model_options=model_options)
     if config.steps is not None and config.epochs is not None:
         raise CLIError("give --steps or --epochs, not both")
+    _check_task_options(config.task, task_options)
     _check_model_options(config.model, model_options)
     return config.validate()
+
+
+# -- where the checkpoint goes -------------------------------------------------------------
+
+
+def describe_checkpoint(directory: str) -> str:
+    """What a checkpoint directory holds, as far as its JSON files can be read: "step 30, rnn-attn on copy"."""
+    from minigrad.serialization import load_json
+    from models import checkpoint
+
+    parts = []
+    try:
+        parts.append(f"step {int(load_json(os.path.join(directory, checkpoint.STATE_FILE))['step'])}")
+    except Exception:  # a description only: whatever cannot be read is left out
+        pass
+    try:
+        config = load_json(os.path.join(directory, checkpoint.CONFIG_FILE))
+        parts.append(f"{config['model']} on {config['task']}")
+    except Exception:
+        pass
+    return ", ".join(parts) or "unreadable"
+
+
+def _foreign_entries(directory: str) -> list[str]:
+    """Subdirectories of a checkpoint directory (and of its best/) that a save would not keep.
+
+    A save carries the user's own top-level files over (a results.json written there), but
+    not directories other than best/.
+    """
+    from models import checkpoint
+
+    def subdirs(path: str) -> list[str]:
+        return [e for e in os.listdir(path) if not e.startswith(".") and os.path.isdir(os.path.join(path, e))]
+
+    extra = [e for e in subdirs(directory) if e != checkpoint.BEST_DIR]
+    best = os.path.join(directory, checkpoint.BEST_DIR)
+    if os.path.isdir(best):
+        extra += [os.path.join(checkpoint.BEST_DIR, e) for e in subdirs(best)]
+    return sorted(extra)
+
+
+def check_save_target(save: str | None, resume: str | None, overwrite: bool, option: str = "--save") -> None:
+    """Refuse a checkpoint directory ``save`` whose contents this run would destroy, before any work.
+
+    It may be absent, empty, the checkpoint being resumed, or (with --overwrite) another
+    run's checkpoint. A directory that is not a checkpoint, or holds subdirectories a save
+    would not keep, is refused in every case (the user's own files in it are kept). ``option``
+    is the flag that named the directory (--save, or --resume when the run saves where it resumes).
+    """
+    from models import checkpoint
+
+    if save is None:
+        return
+    with user_errors():
+        checkpoint.recover(save)  # a crash between two renames: put the checkpoint back first
+        checkpoint.check_writable(save)
+    if not os.path.isdir(save) or not os.listdir(save):
+        return
+    extra = _foreign_entries(save)
+    if extra:
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        raise CLIError(f"{option} {save}: the directory holds subdirectories that are not part of its checkpoint "
+                       f"({shown}); a save keeps your files there but not other directories, so move them out first")
+    resuming_it = resume is not None and os.path.realpath(resume) == os.path.realpath(save)
+    if not resuming_it and not overwrite:
+        raise CLIError(f"--save {save} already holds a checkpoint ({describe_checkpoint(save)}); continue it with "
+                       f"--resume {save}, or replace it with --overwrite")
+
+
+def _check_resume_length(trainer, values: dict[str, Any]) -> None:
+    """A resumed run must end after the checkpoint's step (an explicit --steps/--epochs: strictly after)."""
+    config = trainer.config
+    given = values.get("steps") is not None or values.get("epochs") is not None
+    if trainer.total_steps > trainer.step or (trainer.total_steps == trainer.step and not given):
+        return
+    if config.epochs is not None:
+        got = f"--epochs {config.epochs:g}, which is {trainer.total_steps} steps"
+        option = "--epochs"
+    else:
+        got, option = f"--steps {trainer.total_steps}", "--steps"
+    raise CLIError(f"the checkpoint {values['resume']} is already at step {trainer.step}: {option} must be larger "
+                   f"to train further (got {got})")
+
+
+def _save_failure(save_dir: str, step: int, err: Exception) -> str:
+    """One line for a checkpoint write that failed (disk full, say): the file, the OS error, what is kept."""
+    from models import checkpoint
+
+    kept = (f"the checkpoint already in {save_dir} ({describe_checkpoint(save_dir)}) is unchanged"
+            if checkpoint.is_checkpoint(save_dir) else f"nothing was saved to {save_dir}")
+    return one_line(f"could not save the checkpoint of step {step} to {save_dir}: {err}; {kept}")
 
 
 def run_training(ctx: click.Context, params: dict[str, Any]) -> None:
@@ -121,12 +261,22 @@ def run_training(ctx: click.Context, params: dict[str, Any]) -> None:
         values = apply_config_file(ctx, values, values["config"])
     if values.get("interactive"):
         values = _prompt(values)
+    env_seed = None
+    if values.get("resume") and ctx.get_parameter_source("seed") == ParameterSource.ENVIRONMENT:
+        # MINIGRAD_SEED picks the seed of new runs; a resumed run keeps the checkpoint's.
+        env_seed, values["seed"] = values["seed"], None
+    if values.get("data"):
+        # Stored in the checkpoint: absolute, so eval/resume work from any directory.
+        values["data"] = os.path.abspath(values["data"])
     with log_to_file(values.get("log_file")):
-        _train(ctx, values)
+        _train(ctx, values, env_seed)
 
 
-def _train(ctx: click.Context, values: dict[str, Any]) -> None:
+def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None = None) -> None:
+    import numpy as np
+
     import tasks
+    from minigrad.errors import CheckpointError
     from minigrad.serialization import save_json
     from models.training import Trainer, TrainingError, TrainingInterrupted
 
@@ -135,20 +285,30 @@ def _train(ctx: click.Context, values: dict[str, Any]) -> None:
 
     quiet = bool(values.get("quiet"))
     console = Console(quiet=quiet, highlight=False)
-    _check_writable_file(values.get("output"), "results file")
+    check_output_file(values.get("output"), "--output")
     save_dir = values.get("save") or values.get("resume")
     progress = None if quiet else ProgressCallback(console)
-    with user_errors():
-        config = build_config(values)
+    with user_errors(translate=flag_names):
+        config = build_config(values)  # reads no data: cheap, so every check here comes before any work
+    check_save_target(save_dir, values.get("resume"), bool(values.get("overwrite")),
+                      "--save" if values.get("save") else "--resume")
+    with user_errors(translate=flag_names):
         trainer = Trainer(config, resume_from=values.get("resume"), save_dir=save_dir,
                           callbacks=[progress] if progress else [])
+    if values.get("resume"):
+        _check_resume_length(trainer, values)
+        if env_seed is not None and env_seed != config.seed and not quiet:
+            click.echo(f"note: MINIGRAD_SEED={env_seed} is ignored: {values['resume']} continues with its seed "
+                       f"{config.seed}", err=True)
     n_params = sum(p.data.size for p in trainer.params)
     start = f" from step {trainer.step}" if trainer.step else ""
     console.print(f"[bold]{config.model}[/bold] on [bold]{config.task}[/bold]: {n_params:,} parameters, "
                   f"{trainer.total_steps} steps{start} ({config.optimizer} lr {config.lr:g} {config.schedule}, "
                   f"batch {config.batch_size}, seed {config.seed})", soft_wrap=True)
     try:
-        results = trainer.run()
+        # A diverging run is reported in one line (TrainingError), not NumPy's overflow warnings.
+        with np.errstate(all="ignore"):
+            results = trainer.run()
     except TrainingInterrupted as stop:
         if progress:
             progress.stop()
@@ -158,6 +318,8 @@ def _train(ctx: click.Context, values: dict[str, Any]) -> None:
         ctx.exit(130)
     except TrainingError as err:
         raise TrainingFailed(str(err)) from None
+    except CheckpointError as err:  # the disk filled up, say: exit status 1, the old checkpoint intact
+        raise TrainingFailed(_save_failure(save_dir, trainer.step, err)) from None
     except tasks.TaskError as err:
         raise CLIError(err) from None
     finally:

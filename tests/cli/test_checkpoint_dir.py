@@ -122,3 +122,12 @@ def test_state_json_is_plain_json_with_a_manifest(tmp_path):
     import safetensors.numpy
 
     assert set(safetensors.numpy.load_file(str(directory / ckpt.MODEL_FILE))) == {"w"}
+
+
+def test_a_users_own_files_survive_a_save(tmp_path):
+    path = tmp_path / "ck"
+    ckpt.save_checkpoint(path, **_files(step=1))
+    (path / "results.json").write_text('{"mine": 1}')
+    ckpt.save_checkpoint(path, **_files(step=2))
+    assert (path / "results.json").read_text() == '{"mine": 1}'
+    assert ckpt.is_checkpoint(path)

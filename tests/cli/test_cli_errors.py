@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -42,7 +43,7 @@ def test_steps_and_epochs_conflict(runner):
 
 
 def test_min_len_above_max_len(runner):
-    assert_usage_error(run(runner, train_main, TINY + ["--min-len", "5"]), "min_len", "max_len")
+    assert_usage_error(run(runner, train_main, TINY + ["--min-len", "5"]), "--min-len (5)", "--max-len (4)")
 
 
 def test_heads_must_divide_the_width(runner):
@@ -56,7 +57,8 @@ def test_option_that_does_not_apply_to_the_model(runner):
 
 
 def test_task_option_that_does_not_apply_to_the_task(runner):
-    assert_usage_error(run(runner, train_main, TINY + ["--block-size", "8"]), "block_size")
+    line = assert_usage_error(run(runner, train_main, TINY + ["--block-size", "8"]), "--block-size", "'copy'")
+    assert "--max-len" in line and "block_size" not in line
 
 
 def test_unknown_command(runner):
@@ -152,7 +154,7 @@ def test_resume_cannot_change_the_model(runner, tmp_path, trained):
     shutil.copytree(trained[0], copy)
     before = {name: (copy / name).read_bytes() for name in os.listdir(copy) if (copy / name).is_file()}
     result = run(runner, train_main, ["--resume", copy, "--hidden-dim", "32", "--quiet"])
-    assert_usage_error(result, "hidden_dim", "cannot change")
+    assert_usage_error(result, "--hidden-dim 16", "cannot change", "--hidden-dim 32")
     assert {name: (copy / name).read_bytes() for name in before} == before
 
 
@@ -175,3 +177,110 @@ def test_plot_of_a_bad_results_file(runner, tmp_path, content, fragment):
     path = tmp_path / "results.json"
     path.write_text(content)
     assert_usage_error(run(runner, cli, ["plot", path]), fragment)
+
+
+# -- output files ---------------------------------------------------------------------------
+
+
+def test_png_into_a_missing_directory_is_named_before_any_work(runner, trained, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "no" / "x.png"
+    for args in (["plot", trained[1], "--png", png], ["attention", trained[0], "1 2", "--png", png]):
+        result = run(runner, cli, args)
+        assert_usage_error(result, f"--png {png}", f"directory {png.parent} does not exist")
+        assert result.stdout == ""  # no chart or heatmap first
+        assert "Errno" not in result.stderr
+
+
+# -- duplicate config keys ------------------------------------------------------------------
+
+
+def test_duplicate_config_key_names_key_and_lines(runner, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("task: copy\nsteps: 10\nlr: 0.01\nsteps: 20\n")
+    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]),
+                       f"{config}:4", "duplicate key 'steps'", "line 2")
+
+
+def test_one_option_under_two_spellings_in_a_config_file(runner, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("hidden-dim: 16\nhidden_dim: 32\n")
+    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]),
+                       f"{config}:2", "'hidden_dim'", "'hidden-dim' (line 1)")
+
+
+# -- data files: flags in the messages, absolute paths in the checkpoint --------------------
+
+
+@pytest.mark.parametrize("task, fragment", [("file", "source<TAB>target"), ("text", "UTF-8 text")])
+def test_a_data_task_without_data_names_the_flag(runner, task, fragment):
+    line = assert_usage_error(run(runner, train_main, ["--task", task, "--quiet"]), f"--task {task} needs --data FILE",
+                              fragment)
+    assert "'path'" not in line
+
+
+def test_data_for_a_task_without_a_data_file_lists_its_flags(runner, tmp_path):
+    line = assert_usage_error(run(runner, train_main, TINY + ["--data", tmp_path / "x.tsv"]),
+                              "option --data does not apply to task 'copy'", "--max-len", "--vocab-size", "--data-seed")
+    assert "path" not in line and "max_len" not in line
+
+
+def _pairs(tmp_path):
+    data = tmp_path / "pairs.tsv"
+    words = ["cat", "dog", "bird", "fish", "frog", "mouse", "horse", "sheep", "goat", "duck", "crow", "owl"]
+    data.write_text("".join(f"{w}\t{w[::-1]}\n" for w in words))
+    return data
+
+
+FILE_RUN = ["--task", "file", "--embed-dim", "8", "--hidden-dim", "16", "--steps", "2", "--batch-size", "4",
+            "--eval-interval", "0", "--quiet"]
+
+
+def test_a_relative_data_path_is_stored_absolute_so_eval_works_from_elsewhere(runner, tmp_path, monkeypatch):
+    _pairs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run(runner, train_main, FILE_RUN + ["--data", "pairs.tsv", "--save", "ckpt"]).exit_code == 0
+    config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
+    assert config["task_options"]["path"] == str(tmp_path / "pairs.tsv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run(runner, cli, ["eval", tmp_path / "ckpt", "--json"])
+    assert result.exit_code == 0, result.output
+    # the same file, given again relative to the new directory, does not count as a change on resume
+    resumed = run(runner, train_main, ["--resume", tmp_path / "ckpt", "--data", "../pairs.tsv", "--steps", "3", "--quiet"])
+    assert resumed.exit_code == 0, resumed.output
+
+
+def test_eval_without_its_data_file_advises_data(runner, tmp_path):
+    data = _pairs(tmp_path)
+    assert run(runner, train_main, FILE_RUN + ["--data", data, "--save", tmp_path / "ckpt"]).exit_code == 0
+    moved = tmp_path / "moved.tsv"
+    data.rename(moved)
+    line = assert_usage_error(run(runner, cli, ["eval", tmp_path / "ckpt"]), str(data), "--data FILE")
+    assert "from_state" not in line and "path=" not in line
+    assert_usage_error(run(runner, cli, ["eval", tmp_path / "ckpt", "--data", tmp_path / "gone.tsv"]),
+                       f"--data {tmp_path / 'gone.tsv'}: no such file")
+    assert run(runner, cli, ["eval", tmp_path / "ckpt", "--data", moved, "--json"]).exit_code == 0
+    assert run(runner, cli, ["predict", tmp_path / "ckpt", "cat"]).exit_code == 0  # decoding needs no data file
+    assert_usage_error(run(runner, train_main, ["--resume", tmp_path / "ckpt", "--steps", "3", "--quiet"]),
+                       f"cannot resume {tmp_path / 'ckpt'}", f"reads {data}, which does not exist")
+
+
+# -- predict inputs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["predict", "attention"])
+def test_an_input_starting_with_a_dash_gets_a_hint(runner, trained, command):
+    assert_usage_error(run(runner, cli, [command, trained[0], "-1 2"]), "No such option '-1'",
+                       f" {command} [OPTIONS] -- CKPT")
+    # after --, it is an input (here: not a token of the copy task)
+    assert_usage_error(run(runner, cli, [command, trained[0], "--", "-1 2"]), "'-1'", "valid tokens")
+
+
+@pytest.mark.parametrize("command", ["predict", "attention"])
+def test_an_input_longer_than_the_model_was_trained_on_is_refused(runner, trained, command):
+    # TINY trains on copy sources of 1..4 symbols
+    assert_usage_error(run(runner, cli, [command, trained[0], "1 2 3 4 1"]), "'1 2 3 4 1' has 5 tokens",
+                       "at most 4")
+    assert run(runner, cli, [command, trained[0], "1 2 3 4"]).exit_code == 0

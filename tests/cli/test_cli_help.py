@@ -35,9 +35,26 @@ def test_minigrad_train_help_shows_every_hyper_parameter(runner):
                  "--bidirectional", "--d-model", "--num-heads", "--ff-dim", "--dropout", "--lr", "--optimizer",
                  "--schedule", "--warmup", "--clip", "--batch-size", "--teacher-forcing", "--label-smoothing",
                  "--min-len", "--max-len", "--vocab-size", "--data", "--seed", "--eval-interval", "--beam-size",
-                 "--config", "--output", "--save", "--resume", "--log-file", "--quiet", "--interactive"):
+                 "--config", "--output", "--save", "--resume", "--overwrite", "--log-file", "--quiet", "--interactive",
+                 "--version"):
         assert flag in result.output, flag
     assert "MINIGRAD_SEED" in result.output
+
+
+def test_version_of_both_commands(runner):
+    from importlib.metadata import version
+
+    for command, name in ((cli, "minigrad"), (train_main, "minigrad-train")):
+        result = run(runner, command, ["--version"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == f"{name}, version {version('minigrad')}"
+
+
+def test_bare_minigrad_prints_its_help_on_stdout_and_exits_0(runner):
+    result = run(runner, cli, [])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Usage:") and "Commands:" in result.stdout
+    assert result.stderr == ""
 
 
 def test_train_subcommand_has_the_same_options():

@@ -252,7 +252,7 @@ def test_text_task_trains_a_language_model(runner, tmp_path):
     result = run(runner, train_main, args)
     assert result.exit_code == 0, result.output
     results = json.loads(output.read_text())
-    assert results["config"]["model"] == "lm" and set(results["metrics"]) == {"train", "valid"}
+    assert results["config"]["model"] == "lm" and set(results["metrics"]) == {"train", "valid", "test"}
     assert results["metrics"]["valid"]["sequence_accuracy"] is None
     evaluated = run(runner, cli, ["eval", save, "--split", "valid", "--json"])
     assert evaluated.exit_code == 0, evaluated.output

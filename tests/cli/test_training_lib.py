@@ -153,3 +153,22 @@ def test_resuming_with_a_longer_run_retargets_the_cosine_schedule(tmp_path):
     assert trainer.step == 8 and trainer.scheduler.T_max == 24
     expected = 0.01 * (1 + math.cos(math.pi * 8 / 24)) / 2
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
+
+
+def test_a_fresh_run_saved_over_another_checkpoint_does_not_inherit_its_best(tmp_path):
+    from models import checkpoint
+    from models.training import TrainConfig, Trainer
+
+    path = tmp_path / "ck"
+    old = Trainer(TrainConfig(model="rnn", steps=2, seed=1, model_options={"hidden_dim": 8, "embed_dim": 4}),
+                  save_dir=str(path))
+    old.save()
+    old.save(best=True)
+    assert checkpoint.is_checkpoint(path / "best")
+    fresh = Trainer(TrainConfig(model="rnn", steps=2, seed=2, model_options={"hidden_dim": 8, "embed_dim": 4}),
+                    save_dir=str(path))
+    fresh.save()
+    assert not (path / "best").exists()  # the old run's best model is not this run's
+    fresh.save(best=True)
+    fresh.save()
+    assert checkpoint.is_checkpoint(path / "best")  # its own best is kept from then on

@@ -181,6 +181,15 @@ def test_trace_renders_svg_with_graphviz(target_file, tmp_path):
     assert "<svg" in text and ">Mul<" in text and ">Sum<" in text
 
 
+@pytest.mark.parametrize("option", ["--dot", pytest.param("--png", marks=pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz 'dot' is not installed"))])
+def test_trace_into_a_missing_directory_is_one_line_before_any_output(tmp_path, option):
+    # One line naming the option and file (no traceback, no Graphviz message, no graph printed first).
+    path = tmp_path / "no" / f"g.{option[2:]}"
+    line = one_error_line(run(trace_cmd.command, ["--demo", "mlp", option, str(path)]))
+    assert f"{option} {path}" in line and "does not exist" in line
+
+
 @pytest.mark.parametrize("suffix, expected", [
     (":missing", "has no function 'missing'"),
     (":NUMBER", "is a int, not a function"),
@@ -337,6 +346,12 @@ def test_gradcheck_a_wrong_user_backward_fails(user_file):
 def test_gradcheck_bad_user_input_is_one_line_exit_2(user_file, args, expected):
     line = one_error_line(run(gradcheck_cmd.command, [a.format(f=user_file) for a in args]))
     assert expected in line
+
+
+@pytest.mark.parametrize("args", [["matmul", "--seed", "-1"], ["--function", "{f}:good", "--seed", "-5"]])
+def test_gradcheck_negative_seed_is_one_line_exit_2(user_file, args):
+    line = one_error_line(run(gradcheck_cmd.command, [a.format(f=user_file) for a in args]))
+    assert "'--seed'" in line and ">=0" in line.replace(" ", "")
 
 
 def test_parse_shape():
