@@ -151,7 +151,8 @@ def to_dot(root: Tensor) -> str:
 def render_dot(dot_text: str, path: str, fmt: str | None = None) -> None:
     """Render DOT text to an image with the Graphviz ``dot`` program (PNG/SVG by suffix).
 
-    Raises RuntimeError saying how to install Graphviz when ``dot`` is not on PATH.
+    Raises RuntimeError saying how to install Graphviz when ``dot`` is not on PATH, and
+    RuntimeError carrying Graphviz's own message (one line) when ``dot`` fails.
     """
     exe = shutil.which("dot")
     if exe is None:
@@ -160,7 +161,10 @@ def render_dot(dot_text: str, path: str, fmt: str | None = None) -> None:
     fmt = fmt or path.rsplit(".", 1)[-1].lower()
     if fmt not in ("png", "svg", "pdf"):
         raise ValueError(f"render_dot: unsupported format {fmt!r}; use png, svg or pdf")
-    subprocess.run([exe, f"-T{fmt}", "-o", path], input=dot_text.encode(), check=True)
+    done = subprocess.run([exe, f"-T{fmt}", "-o", path], input=dot_text.encode(), capture_output=True)
+    if done.returncode != 0:
+        message = " ".join(done.stderr.decode(errors="replace").split()) or f"exit status {done.returncode}"
+        raise RuntimeError(f"render_dot: Graphviz could not write {path}: {message}")
 
 
 @dataclass

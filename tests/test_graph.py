@@ -88,3 +88,11 @@ def test_summarize_and_render_errors(monkeypatch):
     monkeypatch.setattr(graph.shutil, "which", lambda name: "/usr/bin/dot")
     with pytest.raises(ValueError, match="unsupported format 'gif'"):
         graph.render_dot("digraph{}", "out.gif")
+
+
+def test_a_graphviz_failure_is_one_runtime_error_with_its_message(tmp_path):
+    if graph.shutil.which("dot") is None:
+        pytest.skip("Graphviz 'dot' is not installed: its failure message cannot be produced")
+    with pytest.raises(RuntimeError, match=r"Graphviz could not write .*out\.png: .+") as err:
+        graph.render_dot("digraph { a -> }", str(tmp_path / "out.png"))  # a syntax error
+    assert "\n" not in str(err.value)
