@@ -335,3 +335,28 @@ def test_shape_errors_name_the_op_that_was_called(call, words):
     assert message.startswith(words[0]), message
     for w in words[1:]:
         assert w in message
+
+
+def test_matmul_with_an_empty_inner_dimension_has_zero_gradients():
+    """(2, 3, 0) @ (0, 4): the product is zeros and so are both gradients (as torch)."""
+    a = mg.tensor(np.zeros((2, 3, 0)), requires_grad=True)
+    b = mg.tensor(np.zeros((0, 4)), requires_grad=True)
+    out = a @ b
+    np.testing.assert_array_equal(out.data, np.zeros((2, 3, 4)))
+    out.sum().backward()
+    assert a.grad.shape == (2, 3, 0) and b.grad.shape == (0, 4) and b.grad.dtype == b.data.dtype
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_softmax_over_an_empty_axis_is_empty_in_both_backends(backend):
+    from minigrad import kernels
+
+    previous = kernels._backend._BACKEND
+    kernels.set_backend(backend)
+    try:
+        x = mg.tensor(np.zeros((3, 0), np.float32), requires_grad=True)
+        y, z = mg.functional.softmax(x, axis=-1), mg.functional.log_softmax(x, axis=-1)
+        (y.sum() + z.sum()).backward()
+        assert y.shape == z.shape == x.grad.shape == (3, 0)
+    finally:
+        kernels.set_backend(previous)

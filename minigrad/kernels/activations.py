@@ -40,7 +40,7 @@ def _numba():
 
 def softmax_ref(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """NumPy reference of ``softmax``."""
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: an empty axis gives an empty result
     m = np.where(m == -np.inf, 0, m)  # an all -inf row: exp(-inf - 0) = 0 below
     e = np.exp(x - m)
     s = np.sum(e, axis=axis, keepdims=True)
@@ -54,7 +54,7 @@ def softmax_backward_ref(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.
 
 def log_softmax_ref(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """NumPy reference of ``log_softmax``."""
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(m == -np.inf, 0, m)
     shifted = x - m
     s = np.sum(np.exp(shifted), axis=axis, keepdims=True)

@@ -49,7 +49,7 @@ class MatMul(Function):
             if b2.ndim == 2 and g.ndim > 2:
                 # a shared weight: fold the batch into one product instead of summing B of them
                 k, m = b2.shape
-                gb = _mm(a2.reshape(-1, k).T, g.reshape(-1, m))
+                gb = _mm(a2.reshape(-1, k).T, g.reshape(-1, m)) if k else np.zeros((0, m), g.dtype)
             else:
                 gb = _mm(np.swapaxes(a2, -1, -2), g)
             if b.ndim == 1:
