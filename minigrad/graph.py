@@ -123,6 +123,11 @@ def print_graph(root: Tensor, console=None) -> None:
     (console or Console()).print(graph_tree(root))
 
 
+def _dot_escape(text: str) -> str:
+    """``text`` inside a DOT double-quoted string: backslashes and quotes escaped, line breaks as \\n."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def to_dot(root: Tensor) -> str:
     """Graphviz DOT text of the graph: tensors as boxes, ops as ellipses, data flowing
     from the leaves to ``root``. No graphviz dependency: this is plain text."""
@@ -131,11 +136,11 @@ def to_dot(root: Tensor) -> str:
     for t in _graph_tensors(root):
         tid = f"t{id(t)}"
         style = ', style=filled, fillcolor="#dbeafe"' if t.grad_fn is None and t.requires_grad else ""
-        lines.append(f'  {tid} [shape=box, label="{names[id(t)]}\\n{t.shape} {t.dtype}"{style}];')
+        lines.append(f'  {tid} [shape=box, label="{_dot_escape(names[id(t)])}\\n{t.shape} {t.dtype}"{style}];')
         if t.grad_fn is None:
             continue
         oid = f"op{id(t)}"
-        lines.append(f'  {oid} [shape=ellipse, label="{t.grad_fn.name}"];')
+        lines.append(f'  {oid} [shape=ellipse, label="{_dot_escape(t.grad_fn.name)}"];')
         lines.append(f"  {oid} -> {tid};")
         for i, parent in enumerate(t.grad_fn.parents):
             if isinstance(parent, Tensor):

@@ -96,3 +96,13 @@ def test_a_graphviz_failure_is_one_runtime_error_with_its_message(tmp_path):
     with pytest.raises(RuntimeError, match=r"Graphviz could not write .*out\.png: .+") as err:
         graph.render_dot("digraph { a -> }", str(tmp_path / "out.png"))  # a syntax error
     assert "\n" not in str(err.value)
+
+
+def test_dot_labels_are_escaped(tmp_path):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x.name = 'my "x"\\ and\na newline'
+    text = graph.to_dot((x * x).sum())
+    assert 'label="my \\"x\\"\\\\ and\\na newline' in text
+    if graph.shutil.which("dot") is not None:  # and Graphviz parses it
+        graph.render_dot(text, str(tmp_path / "g.svg"))
+        assert (tmp_path / "g.svg").stat().st_size > 0
