@@ -122,12 +122,13 @@ class detect_anomaly(contextlib.ContextDecorator):
         return type(self)(self.enabled)
 
     def __enter__(self):
-        self._previous = _State.anomaly
+        # a stack, so one instance can be entered again inside itself
+        self._previous = [*getattr(self, "_previous", []), _State.anomaly]
         _State.anomaly = self.enabled
         return self
 
     def __exit__(self, *exc):
-        _State.anomaly = self._previous
+        _State.anomaly = self._previous.pop()
         return False
 
 
@@ -147,7 +148,9 @@ def _user_location() -> str:
 def _check_finite(array: np.ndarray, what: str, node: "Function") -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         kind = "NaN" if np.isnan(array).any() else "Inf"
-        raise AnomalyError(f"{node.name} {what} produced {kind} (op created at {node.created_at})")
+        where = (f"op created at {node.created_at}" if node.created_at is not None else
+                 "op created outside detect_anomaly(): run the forward pass inside it too to see where")
+        raise AnomalyError(f"{node.name} {what} produced {kind} ({where})")
 
 
 # --------------------------------------------------------------------------- Function

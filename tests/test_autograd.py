@@ -235,3 +235,19 @@ def test_set_grad_enabled_as_call_context_and_decorator():
             assert not mg.is_grad_enabled()
     finally:
         mg.set_grad_enabled(True)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the NaN/Inf the anomaly checks are for
+def test_anomaly_outside_the_forward_says_so_and_reentry_restores_the_mode():
+    z = mg.tensor([0.0, 1.0], requires_grad=True)
+    y = mg.sqrt(z).sum()  # built outside detect_anomaly: no creation site recorded
+    with pytest.raises(mg.AnomalyError, match="created outside detect_anomaly"):
+        with mg.detect_anomaly():
+            y.backward()
+    cm = mg.detect_anomaly()
+    with cm:
+        with cm:
+            pass
+        with pytest.raises(mg.AnomalyError):
+            mg.log(mg.tensor([-1.0]))
+    mg.log(mg.tensor([-1.0]))  # anomaly mode is off again: no error
