@@ -30,6 +30,18 @@ def _dash_hint(err: click.UsageError, command: click.Command, ctx: click.Context
                             f"{ctx.command_path} [OPTIONS] -- {arguments}")
 
 
+def _check_kernel_backend() -> None:
+    """A bad MINIGRAD_KERNELS would fail at the first ``import minigrad`` with a traceback: one line instead."""
+    from cli.errors import CLIError
+
+    try:
+        import minigrad.kernels  # noqa: F401  (reads MINIGRAD_KERNELS)
+    except ValueError as err:
+        if "MINIGRAD_KERNELS" not in str(err):
+            raise
+        raise CLIError(f"{err} (or unset it)") from None
+
+
 class MinigradCommand(click.Command):
     """A command whose usage errors (bad option value, missing argument) are one line.
 
@@ -64,6 +76,7 @@ class MinigradCommand(click.Command):
             raise _one_line(_dash_hint(err, self, err.ctx)) from None
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        _check_kernel_backend()
         # A UsageError/BadParameter raised by the command body gets the context attached by
         # Click (and with it a usage block); print it as one line like the parser's own.
         try:

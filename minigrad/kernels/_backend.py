@@ -36,7 +36,7 @@ def parse_backend(value: str, source: str = "backend") -> str:
 
 def _backend_from_env() -> str:
     value = os.environ.get(ENV_VAR)
-    if value is None:
+    if value is None or not value.strip():  # unset or empty: the default, as for most variables
         return DEFAULT_BACKEND
     return parse_backend(value, ENV_VAR)
 

@@ -284,3 +284,16 @@ def test_an_input_longer_than_the_model_was_trained_on_is_refused(runner, traine
     assert_usage_error(run(runner, cli, [command, trained[0], "1 2 3 4 1"]), "'1 2 3 4 1' has 5 tokens",
                        "at most 4")
     assert run(runner, cli, [command, trained[0], "1 2 3 4"]).exit_code == 0
+
+
+def test_a_bad_kernel_backend_variable_is_one_line_exit_2():
+    """MINIGRAD_KERNELS is read when minigrad is first imported; a bad value must not end in a traceback."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MINIGRAD_KERNELS": "bogus"}
+    proc = subprocess.run([sys.executable, "-c", "from cli.train import main; main()", "--task", "copy", "--steps", "1"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "MINIGRAD_KERNELS='bogus'" in lines[0] and "numba" in lines[0], proc.stderr
