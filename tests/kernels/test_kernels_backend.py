@@ -108,3 +108,9 @@ def test_every_kernel_has_a_reference():
         assert f"{name}_ref" in public, name
         assert callable(getattr(K, name)) and callable(getattr(K, f"{name}_ref"))
         assert getattr(K, name).__doc__, name
+
+
+def test_an_empty_variable_means_the_default_backend():
+    proc = run_python("import minigrad.kernels as k; print(k.backend())", MINIGRAD_KERNELS="  ")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "numba"
