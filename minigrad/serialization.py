@@ -139,7 +139,9 @@ def _as_saveable(key: Any, value: Any, owner: str) -> np.ndarray:
     if isinstance(value, Tensor):
         value = value.data
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{owner}: value of {key!r} must be a Tensor or numpy.ndarray, got {type(value).__name__}")
+        hint = ("; nested state such as an optimizer's state_dict() goes through minigrad.serialization.save_tree"
+                if isinstance(value, (dict, list, tuple)) else "")
+        raise TypeError(f"{owner}: value of {key!r} must be a Tensor or numpy.ndarray, got {type(value).__name__}{hint}")
     if value.dtype.newbyteorder("=") not in _SUPPORTED_DTYPES:
         raise TypeError(f"{owner}: value of {key!r} has dtype {value.dtype}, which safetensors cannot store")
     # safetensors reads the raw buffer: it must be C-contiguous (and little-endian, which

@@ -361,3 +361,11 @@ def test_load_returns_the_keys_in_the_saved_order(tmp_path):
     assert set(safetensors.numpy.load_file(str(path))) == set(state)
     safetensors.numpy.save_file({"b": np.ones(1), "a": np.ones(1)}, str(path))  # another tool: sorted
     assert list(mg.load(path)) == ["a", "b"]
+
+
+def test_saving_an_optimizer_state_dict_points_to_save_tree(tmp_path):
+    opt = mg.optim.SGD([mg.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(TypeError, match="save_tree"):
+        mg.save(opt.state_dict(), tmp_path / "o.safetensors")
+    mg.serialization.save_tree(opt.state_dict(), tmp_path / "o.safetensors")
+    assert mg.serialization.load_tree(tmp_path / "o.safetensors")["param_groups"][0]["lr"] == 0.1
