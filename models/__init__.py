@@ -107,6 +107,16 @@ def build(name: str, src_vocab_size: int | None = None, tgt_vocab_size: int | No
     return make(src_vocab_size, tgt_vocab_size, config, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
 
 
+def __getattr__(name: str) -> Any:
+    """``models.training`` and ``models.checkpoint`` on first use (they import ``tasks``, which
+    a plain ``import models`` does not)."""
+    if name in ("training", "checkpoint"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "build", "names", "config_for", "Seq2Seq", "RNNConfig", "RNNSeq2Seq", "TransformerConfig", "Transformer",
     "TransformerEncoderModel", "LMConfig", "LanguageModel", "MultiHeadAttention", "BahdanauAttention", "LuongAttention", "KVCache",

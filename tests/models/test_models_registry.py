@@ -116,3 +116,16 @@ def test_vocab_size_by_keyword():
         models.build("lm", 50, vocab_size=50)
     with pytest.raises(TypeError, match="vocabulary size is missing"):
         models.build("lm")
+
+
+def test_training_helpers_are_reachable_as_attributes():
+    import subprocess
+    import sys
+
+    code = ("import sys, models; assert 'tasks' not in sys.modules; "
+            "print(callable(models.training.evaluate), callable(models.checkpoint.save_checkpoint))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        models.nope  # noqa: B018
