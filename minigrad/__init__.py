@@ -31,3 +31,6 @@ from .tensor import Tensor
 concatenate = concat
 
 __version__ = "0.1.0"
+
+cat = concat  # PyTorch's names
+clamp = clip

@@ -6,6 +6,7 @@ each op's gradient rule live there, one ``Function`` per op.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,46 @@ import numpy as np
 from . import autograd
 from .dtypes import as_array, is_floating
 from .errors import BackwardError, ShapeError
+
+
+def _numpy_spelling(method):
+    """Reject PyTorch's ``dim=``/``keepdim=`` on a method that takes NumPy's ``axis=``/``keepdims=``."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if kwargs and ("dim" in kwargs or "keepdim" in kwargs):
+            raise TypeError(f"{name}: minigrad uses NumPy spelling: axis= (not dim=) and keepdims= (not keepdim=)")
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Size(int):
+    """``Tensor.size``: the element count as an ``int`` (NumPy's ``a.size``) that can also be
+    called as PyTorch's ``size()``: ``x.size()`` returns the shape tuple and ``x.size(dim)`` the
+    length of axis ``dim`` (negative dims count from the end).
+
+        >>> x = Tensor(np.zeros((2, 3)))
+        >>> x.size, x.size(), x.size(-1)
+        (6, (2, 3), 3)
+    """
+
+    def __new__(cls, n: int, shape: tuple = ()):
+        self = super().__new__(cls, n)
+        self.shape = tuple(shape)
+        return self
+
+    def __call__(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with {ndim} dims (shape {self.shape})")
+        return self.shape[dim]
+
+    def __reduce__(self):  # pickles and copies as a plain int
+        return (int, (int(self),))
 
 
 class Tensor:
@@ -122,8 +163,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> "Size":
+        """Number of elements, as NumPy's ``a.size`` (an ``int``); also callable as torch's
+        ``size()``: ``x.size()`` is the shape tuple and ``x.size(dim)`` is ``x.shape[dim]``."""
+        return Size(self.data.size, self.data.shape)
 
     def numel(self) -> int:
         return self.data.size
@@ -156,14 +199,40 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
+    def _scalar(self, op: str) -> Any:
+        """The single element as a Python number, or ValueError naming ``op`` and the shape."""
+        if self.data.size != 1:
+            raise ValueError(f"{op}: only one-element tensors can be converted to a Python scalar, got shape {self.shape}")
+        return self.data.item()
+
     def __bool__(self) -> bool:
-        return bool(self.item())
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar("int"))
+
+    def __round__(self, ndigits: int | None = None):
+        """``round(t)`` / ``round(t, 2)`` of a one-element tensor: a Python number, as ``round(float)``."""
+        return round(self._scalar("round"), ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats the value of a one-element tensor (torch does so for 0-d);
+        an empty spec gives ``str(t)``; a spec on a multi-element tensor is a TypeError."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(
+                f"format: a format spec ({spec!r}) needs a one-element tensor, this one has shape {self.shape}; "
+                "format t.item() or t.tolist() elements instead"
+            )
+        return format(self.data.item(), spec)
 
     def __index__(self) -> int:
         if not np.issubdtype(self.data.dtype, np.integer) or self.data.size != 1:
@@ -200,8 +269,32 @@ class Tensor:
     def bool(self) -> "Tensor":
         return ops.astype(self, np.bool_)
 
+    def int(self) -> "Tensor":
+        return ops.astype(self, np.int32)  # int32, as torch's Tensor.int()
+
     def copy(self) -> "Tensor":
+        """A differentiable copy with its own array."""
         return ops.astype(self, self.dtype)
+
+    def clone(self) -> "Tensor":
+        """PyTorch's name for ``copy()``: new array, gradient flows back to self."""
+        return ops.astype(self, self.dtype)
+
+    def to(self, dtype: Any) -> "Tensor":
+        """Cast to ``dtype`` (self when it already has it, as torch). minigrad runs on the CPU
+        only: ``to("cpu")`` returns self; other devices and arguments are a TypeError."""
+        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
+            return self
+        try:
+            target = np.dtype(dtype) if dtype is not None else None  # np.dtype(None) would be float64
+        except TypeError:
+            target = None
+        if target is None:
+            raise TypeError(
+                f"to: expected a dtype (e.g. minigrad.float64) or the device 'cpu', got {dtype!r}; "
+                "minigrad runs on the CPU only"
+            )
+        return self if target == self.data.dtype else ops.astype(self, target)
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other): return ops.add(self, other)
@@ -309,24 +402,25 @@ class Tensor:
             )
 
     # comparisons give bool tensors outside the graph
-    def _compare(self, other, fn) -> "Tensor":
+    def _compare(self, other, fn, symbol: str) -> "Tensor":
+        ops._util.check_broadcast(f"{fn.__name__} ({symbol})", self, other)
         other = other.data if isinstance(other, Tensor) else other
         return Tensor._make(np.asarray(fn(self.data, other)), False, None)
 
     def __eq__(self, other):  # type: ignore[override]
         if other is None:  # as torch: a plain False, not an elementwise comparison
             return False
-        return self._compare(other, np.equal)
+        return self._compare(other, np.equal, "==")
 
     def __ne__(self, other):  # type: ignore[override]
         if other is None:
             return True
-        return self._compare(other, np.not_equal)
+        return self._compare(other, np.not_equal, "!=")
 
-    def __lt__(self, other): return self._compare(other, np.less)
-    def __le__(self, other): return self._compare(other, np.less_equal)
-    def __gt__(self, other): return self._compare(other, np.greater)
-    def __ge__(self, other): return self._compare(other, np.greater_equal)
+    def __lt__(self, other): return self._compare(other, np.less, "<")
+    def __le__(self, other): return self._compare(other, np.less_equal, "<=")
+    def __gt__(self, other): return self._compare(other, np.greater, ">")
+    def __ge__(self, other): return self._compare(other, np.greater_equal, ">=")
 
     # & | ^ ~: logical on bool tensors, bitwise on integer ones (NumPy and torch); outside the graph
     def __and__(self, other): return _bitwise(np.bitwise_and, "&", self, other)
@@ -354,19 +448,43 @@ class Tensor:
     def clip(self, a_min=None, a_max=None, *, min=None, max=None): return ops.clip(self, a_min, a_max, min=min, max=max)  # noqa: A002,E501
     def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
     def pow(self, exponent): return ops.pow(self, exponent)
+    def clamp(self, min=None, max=None): return ops.clip(self, min=min, max=max)  # noqa: A002 (torch's names)
+
+    # elementwise tests: bool tensors outside the graph
+    def isnan(self): return Tensor._make(np.isnan(self.data), False, None)
+    def isinf(self): return Tensor._make(np.isinf(self.data), False, None)
+    def isfinite(self): return Tensor._make(np.isfinite(self.data), False, None)
 
     # ------------------------------------------------------------------ reductions
+    # NumPy spelling (axis=, keepdims=); @_numpy_spelling turns torch's dim=/keepdim= into a clear TypeError
+    @_numpy_spelling
     def sum(self, axis=None, keepdims: bool = False): return ops.sum(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def mean(self, axis=None, keepdims: bool = False): return ops.mean(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def max(self, axis=None, keepdims: bool = False): return ops.max(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def min(self, axis=None, keepdims: bool = False): return ops.min(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def var(self, axis=None, ddof: int = 0, keepdims: bool = False): return ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    @_numpy_spelling
     def std(self, axis=None, ddof: int = 0, keepdims: bool = False): return ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    @_numpy_spelling
     def logsumexp(self, axis=None, keepdims: bool = False): return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def argmax(self, axis=None, keepdims: bool = False): return ops.argmax(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def argmin(self, axis=None, keepdims: bool = False): return ops.argmin(self, axis=axis, keepdims=keepdims)
+    @_numpy_spelling
     def softmax(self, axis: int = -1): return ops.softmax(self, axis=axis)
+    @_numpy_spelling
     def log_softmax(self, axis: int = -1): return ops.log_softmax(self, axis=axis)
+
+    # any/all: bool results outside the graph
+    @_numpy_spelling
+    def any(self, axis=None, keepdims: bool = False): return Tensor._make(np.asarray(self.data.any(axis=axis, keepdims=keepdims)), False, None)  # noqa: E501
+    @_numpy_spelling
+    def all(self, axis=None, keepdims: bool = False): return Tensor._make(np.asarray(self.data.all(axis=axis, keepdims=keepdims)), False, None)  # noqa: E501
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape): return ops.reshape(self, *shape)
@@ -392,6 +510,15 @@ class Tensor:
     def chunk(self, chunks: int, axis: int = 0): return ops.chunk(self, chunks, axis)
     def matmul(self, other): return ops.matmul(self, other)
 
+    def t(self) -> "Tensor":
+        """Transpose a tensor of at most 2 dims (0-d and 1-d come back as they are), as torch."""
+        if self.data.ndim > 2:
+            raise ValueError(
+                f"t: expects a tensor with <= 2 dims, this one has {self.data.ndim} (shape {self.shape}); "
+                "use swapaxes(a, b) or transpose(*axes)"
+            )
+        return ops.transpose(self)
+
     @property
     def T(self) -> "Tensor":
         return ops.transpose(self)
@@ -406,30 +533,48 @@ class Tensor:
         the graph is not supported: build the result with ``where``, ``masked_fill`` or
         ``concat`` instead.
         """
-        if autograd.is_grad_enabled():
-            if self._requires_grad:
-                what = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor in the graph"
-                raise BackwardError(
-                    f"__setitem__: {what} is used in an in-place operation; assign inside "
-                    "`with minigrad.no_grad():`, or build a new tensor with where/masked_fill/concat"
-                )
-            if isinstance(value, Tensor) and value._requires_grad:
-                raise BackwardError(
-                    "__setitem__: assigning a tensor that requires grad would lose its graph; "
-                    "build the result with where/masked_fill/concat instead"
-                )
-        if not self.data.flags.writeable:
-            raise ValueError(
-                "__setitem__: this tensor's array is read-only (an expand/broadcast_to result or a read-only "
-                "NumPy array); copy() it first"
-            )
-        if isinstance(value, Tensor):
-            value = value.data
+        value = self._check_write("__setitem__", value)
         if isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         elif isinstance(index, Tensor):
             index = index.data
         self.data[index] = value
+
+    def zero_(self) -> "Tensor":
+        """Set every element to 0 in place and return self (rules as ``__setitem__``)."""
+        return self._fill("zero_", 0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        """Set every element to the scalar ``value`` in place and return self (rules as ``__setitem__``)."""
+        return self._fill("fill_", value)
+
+    def _fill(self, op: str, value: Any) -> "Tensor":
+        value = self._check_write(op, value)
+        if np.ndim(value) != 0:
+            raise ShapeError(f"{op}: value must be a scalar or a 0-d tensor, got shape {np.shape(value)}")
+        self.data[...] = value
+        return self
+
+    def _check_write(self, op: str, value: Any) -> Any:
+        """Refuse a write into ``self.data`` that would corrupt the graph; return ``value``'s array."""
+        if autograd.is_grad_enabled():
+            if self._requires_grad:
+                what = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor in the graph"
+                raise BackwardError(
+                    f"{op}: {what} is used in an in-place operation; assign inside "
+                    "`with minigrad.no_grad():`, or build a new tensor with where/masked_fill/concat"
+                )
+            if isinstance(value, Tensor) and value._requires_grad:
+                raise BackwardError(
+                    f"{op}: assigning a tensor that requires grad would lose its graph; "
+                    "build the result with where/masked_fill/concat instead"
+                )
+        if not self.data.flags.writeable:
+            raise ValueError(
+                f"{op}: this tensor's array is read-only (an expand/broadcast_to result or a read-only "
+                "NumPy array); copy() it first"
+            )
+        return value.data if isinstance(value, Tensor) else value
 
 
 # ---------------------------------------------------------------------- operator helpers

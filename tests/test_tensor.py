@@ -121,6 +121,22 @@ def test_mistakes_raise_clear_errors(call, kind, words):
         assert w in str(info.value)
 
 
+@pytest.mark.parametrize("symbol", ["==", "!=", "<", "<=", ">", ">="])
+def test_comparison_of_unbroadcastable_shapes_is_a_shape_error(symbol):
+    a, b = mg.zeros(2, 3), mg.zeros(4)
+    with pytest.raises(mg.ShapeError) as info:
+        eval(f"a {symbol} b")
+    for w in [f"({symbol})", "(2, 3)", "(4,)"]:
+        assert w in str(info.value)
+    assert eval(f"a {symbol} mg.zeros(3)").shape == (2, 3)  # broadcasting still works
+
+
+def test_transpose_of_two_axes_suggests_swapaxes():
+    with pytest.raises(ValueError, match=r"not a permutation.*swapaxes\(1, 2\)"):
+        mg.zeros(2, 3, 4).transpose(1, 2)
+    assert mg.zeros(2, 3).transpose(1, 0).shape == (3, 2)  # a full permutation is still fine
+
+
 def test_clip_takes_numpy_2_keyword_spellings():
     x = mg.tensor([-2.0, 0.5, 3.0])
     np.testing.assert_array_equal(x.clip(min=-1.0, max=1.0).data, [-1, 0.5, 1])

@@ -284,7 +284,10 @@ def _permute(a, axes: tuple, op: str) -> Tensor:
     axes = _shape_arg(axes) if axes and axes != (None,) else tuple(range(a.ndim - 1, -1, -1))
     axes = tuple(normalize_axis(ax, a.ndim, op) for ax in axes)
     if sorted(axes) != list(range(a.ndim)):
-        raise ValueError(f"{op}: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
+        hint = ""
+        if op == "transpose" and len(axes) == 2 and axes[0] != axes[1]:
+            hint = f"; to swap two axes as torch.transpose does, use swapaxes({axes[0]}, {axes[1]})"
+        raise ValueError(f"{op}: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}{hint}")
     return Transpose.apply(a, axes=axes)
 
 
