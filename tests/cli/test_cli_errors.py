@@ -75,17 +75,16 @@ def test_malformed_yaml_names_file_and_line(runner, tmp_path):
     assert re.search(rf"{re.escape(str(config))}:[34]: ", line), line
 
 
-def test_unknown_config_key_is_named_with_its_line(runner, tmp_path):
+@pytest.mark.parametrize("text, line, fragments", [
+    ("task: copy\nhiden-dim: 32\n", 2, ["unknown config key 'hiden-dim'", "hidden-dim"]),  # with a suggestion
+    ("lr: fast\n", 1, ["'lr'"]),
+    ("task: copy\nsteps: 10\nlr: 0.01\nsteps: 20\n", 4, ["duplicate key 'steps'", "line 2"]),
+    ("hidden-dim: 16\nhidden_dim: 32\n", 2, ["'hidden_dim'", "'hidden-dim' (line 1)"]),  # one option, two spellings
+], ids=["unknown-key", "bad-value", "duplicate-key", "two-spellings"])
+def test_a_bad_config_entry_is_named_with_its_line(runner, tmp_path, text, line, fragments):
     config = tmp_path / "run.yaml"
-    config.write_text("task: copy\nhiden-dim: 32\n")
-    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]),
-                       f"{config}:2", "unknown config key 'hiden-dim'", "hidden-dim")
-
-
-def test_bad_config_value_is_named(runner, tmp_path):
-    config = tmp_path / "run.yaml"
-    config.write_text("lr: fast\n")
-    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]), f"{config}:1", "'lr'")
+    config.write_text(text)
+    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]), f"{config}:{line}", *fragments)
 
 
 def test_config_that_is_not_a_mapping(runner, tmp_path):
@@ -192,21 +191,6 @@ def test_png_into_a_missing_directory_is_named_before_any_work(runner, trained, 
         assert "Errno" not in result.stderr
 
 
-# -- duplicate config keys ------------------------------------------------------------------
-
-
-def test_duplicate_config_key_names_key_and_lines(runner, tmp_path):
-    config = tmp_path / "run.yaml"
-    config.write_text("task: copy\nsteps: 10\nlr: 0.01\nsteps: 20\n")
-    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]),
-                       f"{config}:4", "duplicate key 'steps'", "line 2")
-
-
-def test_one_option_under_two_spellings_in_a_config_file(runner, tmp_path):
-    config = tmp_path / "run.yaml"
-    config.write_text("hidden-dim: 16\nhidden_dim: 32\n")
-    assert_usage_error(run(runner, train_main, ["--config", config, "--quiet"]),
-                       f"{config}:2", "'hidden_dim'", "'hidden-dim' (line 1)")
 
 
 # -- data files: flags in the messages, absolute paths in the checkpoint --------------------
