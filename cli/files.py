@@ -9,16 +9,22 @@ from typing import Iterator
 from cli.errors import CLIError
 
 
-def check_output_file(path: str | None, option: str) -> None:
+def check_output_file(path: str | None, option: str, checkpoint_dir: str | None = None) -> None:
     """CLIError (one line naming ``option`` and ``path``) unless ``path`` can be written.
 
     Checked before a command does its work, so a typo in a directory name does not cost a
     training run: the directory must exist and be writable, and ``path`` must not be a
-    directory.
+    directory. With ``checkpoint_dir`` (where this run saves), ``path`` must not be one of the
+    checkpoint's own files (nothing saved may be overwritten); a file directly in that
+    directory is fine even before the first save creates it.
     """
     if path is None:
         return
     directory = os.path.dirname(os.path.abspath(path))
+    if checkpoint_dir is not None:
+        _check_outside_checkpoint(path, option, checkpoint_dir)
+        if os.path.abspath(checkpoint_dir) == directory and not os.path.exists(directory):
+            return  # written after the run's first save has created the directory
     if not os.path.isdir(directory):
         what = "is not a directory" if os.path.exists(directory) else "does not exist"
         raise CLIError(f"cannot write {option} {path}: directory {directory} {what}")
@@ -26,6 +32,18 @@ def check_output_file(path: str | None, option: str) -> None:
         raise CLIError(f"cannot write {option} {path}: it is a directory")
     if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
         raise CLIError(f"cannot write {option} {path}: permission denied")
+
+
+def _check_outside_checkpoint(path: str, option: str, checkpoint_dir: str) -> None:
+    from models import checkpoint
+
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(checkpoint_dir))
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return  # outside the checkpoint directory
+    first = relative.split(os.sep)[0]
+    if first in (*checkpoint.DATA_FILES, checkpoint.STATE_FILE, checkpoint.BEST_DIR, os.curdir):
+        raise CLIError(f"cannot write {option} {path}: it is part of the checkpoint in {checkpoint_dir}; "
+                       "choose another file name")
 
 
 @contextlib.contextmanager

@@ -268,6 +268,9 @@ def run_training(ctx: click.Context, params: dict[str, Any]) -> None:
     if values.get("data"):
         # Stored in the checkpoint: absolute, so eval/resume work from any directory.
         values["data"] = os.path.abspath(values["data"])
+    save_dir = values.get("save") or values.get("resume")
+    check_output_file(values.get("output"), "--output", save_dir)
+    check_output_file(values.get("log_file"), "--log-file", save_dir)
     with log_to_file(values.get("log_file")):
         _train(ctx, values, env_seed)
 
@@ -285,7 +288,6 @@ def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None = No
 
     quiet = bool(values.get("quiet"))
     console = Console(quiet=quiet, highlight=False)
-    check_output_file(values.get("output"), "--output")
     save_dir = values.get("save") or values.get("resume")
     progress = None if quiet else ProgressCallback(console)
     with user_errors(translate=flag_names):

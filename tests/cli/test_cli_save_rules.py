@@ -174,3 +174,23 @@ def test_divergence_is_one_line_without_numpy_warnings(runner):
     line = _one_line_exit_1(result)
     assert "the loss became" in line and "lower learning rate" in line
     assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+
+
+# -- output files next to the checkpoint -------------------------------------------------------
+
+
+@pytest.mark.parametrize("option, target", [("--output", "config.json"), ("--output", "model.safetensors"),
+                                            ("--log-file", "best/state.json"), ("--output", "./state.json")])
+def test_an_output_file_may_not_be_one_of_the_checkpoints_files(runner, ckpt, option, target):
+    before = _snapshot(ckpt)
+    path = f"{ckpt}{os.sep}{target}"
+    assert_usage_error(run(runner, train_main, ["--resume", ckpt, "--steps", "32", option, path, "--quiet"]),
+                       f"cannot write {option} {path}: it is part of the checkpoint")
+    assert _snapshot(ckpt) == before
+
+
+def test_results_may_go_into_the_checkpoint_directory_of_a_first_run(runner, tmp_path):
+    save = tmp_path / "new"
+    result = run(runner, train_main, short(4) + ["--save", save, "--output", save / "results.json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((save / "results.json").read_text())["metrics"] and _step(save) == 4
