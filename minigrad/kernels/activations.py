@@ -114,16 +114,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x: any shape with ndim >= 1, float32 or float64, any layout. Returns y of x's shape
     and dtype. An all -inf slice gives zeros (see the module docstring for NaN/inf).
     """
-    check_float("softmax", "x", x)
-    ax = normalize_axis("softmax", axis, x.ndim)
-    if _backend._BACKEND == "numpy":
-        return softmax_ref(x, ax)
-    if x.size == 0:
-        return np.empty(x.shape, x.dtype)
-    rows = to_rows(x, ax, x.dtype)
-    out = np.empty_like(rows)
-    _numba().softmax(rows, out)
-    return from_rows(out, moved_shape(x.shape, ax), ax, x.ndim)
+    return _along_rows("softmax", x, axis, softmax_ref)
 
 
 def softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -132,17 +123,7 @@ def softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndar
     y: the softmax output, grad: dL/dy, both of one shape (ndim >= 1), float32/float64.
     Returns dx of that shape. Rows of y that are all zero (masked) give dx = 0.
     """
-    dtype = common_float("softmax_backward", y=y, grad=grad)
-    _check_same_shape("softmax_backward", "y", y, "grad", grad)
-    ax = normalize_axis("softmax_backward", axis, y.ndim)
-    if _backend._BACKEND == "numpy":
-        return softmax_backward_ref(y, grad, ax)
-    if y.size == 0:
-        return np.empty(y.shape, dtype)
-    y_rows = to_rows(y, ax, dtype)
-    out = np.empty_like(y_rows)
-    _numba().softmax_backward(y_rows, to_rows(grad, ax, dtype), out)
-    return from_rows(out, moved_shape(y.shape, ax), ax, y.ndim)
+    return _backward_along_rows("softmax_backward", y, grad, axis, softmax_backward_ref)
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -151,16 +132,7 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x: any shape with ndim >= 1, float32 or float64, any layout. Returns y of x's shape
     and dtype. An all -inf slice gives -inf everywhere.
     """
-    check_float("log_softmax", "x", x)
-    ax = normalize_axis("log_softmax", axis, x.ndim)
-    if _backend._BACKEND == "numpy":
-        return log_softmax_ref(x, ax)
-    if x.size == 0:
-        return np.empty(x.shape, x.dtype)
-    rows = to_rows(x, ax, x.dtype)
-    out = np.empty_like(rows)
-    _numba().log_softmax(rows, out)
-    return from_rows(out, moved_shape(x.shape, ax), ax, x.ndim)
+    return _along_rows("log_softmax", x, axis, log_softmax_ref)
 
 
 def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -169,16 +141,35 @@ def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.
     y: the log-softmax output, grad: dL/dy, both of one shape (ndim >= 1), float32/float64.
     Returns dx of that shape.
     """
-    dtype = common_float("log_softmax_backward", y=y, grad=grad)
-    _check_same_shape("log_softmax_backward", "y", y, "grad", grad)
-    ax = normalize_axis("log_softmax_backward", axis, y.ndim)
+    return _backward_along_rows("log_softmax_backward", y, grad, axis, log_softmax_backward_ref)
+
+
+def _along_rows(kernel: str, x: np.ndarray, axis: int, reference) -> np.ndarray:
+    """Run the row kernel ``kernel`` (the Numba function of that name) on ``x`` along ``axis``."""
+    check_float(kernel, "x", x)
+    ax = normalize_axis(kernel, axis, x.ndim)
     if _backend._BACKEND == "numpy":
-        return log_softmax_backward_ref(y, grad, ax)
+        return reference(x, ax)
+    if x.size == 0:
+        return np.empty(x.shape, x.dtype)
+    rows = to_rows(x, ax, x.dtype)
+    out = np.empty_like(rows)
+    getattr(_numba(), kernel)(rows, out)
+    return from_rows(out, moved_shape(x.shape, ax), ax, x.ndim)
+
+
+def _backward_along_rows(kernel: str, y: np.ndarray, grad: np.ndarray, axis: int, reference) -> np.ndarray:
+    """The backward twin of ``_along_rows``: the kernel reads the forward output and dL/dy."""
+    dtype = common_float(kernel, y=y, grad=grad)
+    _check_same_shape(kernel, "y", y, "grad", grad)
+    ax = normalize_axis(kernel, axis, y.ndim)
+    if _backend._BACKEND == "numpy":
+        return reference(y, grad, ax)
     if y.size == 0:
         return np.empty(y.shape, dtype)
     y_rows = to_rows(y, ax, dtype)
     out = np.empty_like(y_rows)
-    _numba().log_softmax_backward(y_rows, to_rows(grad, ax, dtype), out)
+    getattr(_numba(), kernel)(y_rows, to_rows(grad, ax, dtype), out)
     return from_rows(out, moved_shape(y.shape, ax), ax, y.ndim)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _backend
 from ._util import check_float
+from .activations import softmax_ref
 
 _nb = None
 
@@ -38,21 +39,13 @@ def _numba():
 # ---------------------------------------------------------------------------------------
 
 
-def _masked_softmax_ref(scores: np.ndarray) -> np.ndarray:
-    m = np.max(scores, axis=-1, keepdims=True)
-    m = np.where(m == -np.inf, 0, m)  # a fully masked row: exp(-inf) = 0 below
-    e = np.exp(scores - m)
-    s = np.sum(e, axis=-1, keepdims=True)
-    return e / np.where(s == 0, 1, s)
-
-
 def additive_attention_forward_ref(keys_proj, q_proj, v, values, mask=None):
     """NumPy reference of ``additive_attention_forward``."""
     hidden = np.tanh(keys_proj + q_proj[:, None, :])  # (B, T, A)
     scores = hidden @ v  # (B, T)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
-    weights = _masked_softmax_ref(scores)
+    weights = softmax_ref(scores, -1)  # a fully masked row gives zeros
     context = np.matmul(weights[:, None, :], values)[:, 0]  # (B, Dv)
     return context, weights, hidden
 
