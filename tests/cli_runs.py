@@ -1,4 +1,4 @@
-"""Shared by the CLI test folders: run ``minigrad-train`` once in-process and keep what it saved."""
+"""Shared by the CLI test folders: run ``minigrad-train`` once and keep what it saved; the one-line-error assertion."""
 
 from __future__ import annotations
 
@@ -20,3 +20,15 @@ def train_and_save(base: Path, args: list[str]) -> tuple[Path, Path, dict]:
                                 catch_exceptions=False, env={"MINIGRAD_SEED": None})
     assert result.exit_code == 0, result.output
     return save, output, json.loads(output.read_text())
+
+
+def assert_usage_error(result, *fragments: str) -> str:
+    """Exit status 2, one 'Error:' line on stderr, no traceback; returns the line."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cli_runs import assert_usage_error  # noqa: F401  (shared with the other CLI test folder)
+
 from click.testing import CliRunner
 
 # A copy task small enough to train in a second or two.
@@ -29,15 +31,3 @@ def without(args: list[str], *flags: str) -> list[str]:
 def run(runner: CliRunner, command, args, **kwargs):
     """Invoke ``command`` (the group or minigrad-train) and return the Result."""
     return runner.invoke(command, [str(a) for a in args], catch_exceptions=False, **kwargs)
-
-
-def assert_usage_error(result, *fragments: str) -> str:
-    """Exit status 2, one 'Error:' line on stderr, no traceback; returns the line."""
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
