@@ -44,8 +44,8 @@ from minigrad.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleLis
 from minigrad.rng import default_generator
 
 from .attention import KVCache, causal_mask
-from .base import as_tokens, check_int, check_probability, eval_mode
-from .transformer import ACTIVATIONS, EncoderLayer
+from .base import as_tokens, check_int, eval_mode
+from .transformer import EncoderLayer, check_block_config
 
 TokensLike = Any  # a 1-D or 2-D integer ndarray, Tensor or list
 
@@ -65,16 +65,8 @@ class LMConfig:
 
     def validate(self) -> "LMConfig":
         """Raise ValueError naming the first inconsistent field; return self."""
-        owner = "LMConfig"
-        for name in ("d_model", "num_heads", "ff_dim", "num_layers", "block_size"):
-            check_int(owner, name, getattr(self, name))
-        if self.d_model % self.num_heads != 0:
-            raise ValueError(f"{owner}: num_heads ({self.num_heads}) must divide d_model ({self.d_model})")
-        check_probability(owner, "dropout", self.dropout, upper_open=True)
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"{owner}: activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
-        if not isinstance(self.tie_embeddings, (bool, np.bool_)):
-            raise ValueError(f"{owner}: tie_embeddings must be True or False, got {self.tie_embeddings!r}")
+        check_block_config(self, ints=("d_model", "num_heads", "ff_dim", "num_layers", "block_size"),
+                           flags=("tie_embeddings",))
         return self
 
 

@@ -50,18 +50,26 @@ class TransformerConfig:
 
     def validate(self) -> "TransformerConfig":
         """Raise ValueError naming the first inconsistent field; return self."""
-        owner = "TransformerConfig"
-        for name in ("d_model", "num_heads", "ff_dim", "num_layers"):
-            check_int(owner, name, getattr(self, name))
-        if self.d_model % self.num_heads != 0:
-            raise ValueError(f"{owner}: num_heads ({self.num_heads}) must divide d_model ({self.d_model})")
-        check_probability(owner, "dropout", self.dropout, upper_open=True)
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"{owner}: activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
-        for name in ("norm_first", "tie_embeddings"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{owner}: {name} must be True or False, got {getattr(self, name)!r}")
+        check_block_config(self, ints=("d_model", "num_heads", "ff_dim", "num_layers"),
+                           flags=("norm_first", "tie_embeddings"))
         return self
+
+
+def check_block_config(config: Any, ints: tuple[str, ...], flags: tuple[str, ...]) -> None:
+    """The checks every Transformer-block config shares (``TransformerConfig``, ``LMConfig``):
+    the ``ints`` positive integers, num_heads dividing d_model, dropout in [0, 1), a known
+    activation, the ``flags`` booleans. ValueError naming the config class and the field."""
+    owner = type(config).__name__
+    for name in ints:
+        check_int(owner, name, getattr(config, name))
+    if config.d_model % config.num_heads != 0:
+        raise ValueError(f"{owner}: num_heads ({config.num_heads}) must divide d_model ({config.d_model})")
+    check_probability(owner, "dropout", config.dropout, upper_open=True)
+    if config.activation not in ACTIVATIONS:
+        raise ValueError(f"{owner}: activation must be one of {', '.join(ACTIVATIONS)}, got {config.activation!r}")
+    for name in flags:
+        if not isinstance(getattr(config, name), (bool, np.bool_)):
+            raise ValueError(f"{owner}: {name} must be True or False, got {getattr(config, name)!r}")
 
 
 # =============================================================================== positions
