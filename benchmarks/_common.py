@@ -208,8 +208,8 @@ def percentile(values: list[float], q: float) -> float:
 # ------------------------------------------------------------------------------ reporting
 
 
-def machine_lines() -> list[str]:
-    """Markdown bullet lines describing the machine and the library versions."""
+def cpu_model() -> str:
+    """The CPU's model name (from lscpu on Linux), else what ``platform`` knows."""
     cpu = platform.processor() or "unknown"
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
@@ -218,6 +218,12 @@ def machine_lines() -> list[str]:
                 cpu = line.split(":", 1)[1].strip()
     except (OSError, subprocess.CalledProcessError):
         pass
+    return cpu
+
+
+def machine_lines() -> list[str]:
+    """Markdown bullet lines describing the machine and the library versions."""
+    cpu = cpu_model()
     try:
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:

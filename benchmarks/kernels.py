@@ -17,14 +17,12 @@ time spent waiting for a core is not counted.
 
 from __future__ import annotations
 
-import os
-
-for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _common  # noqa: F401  (first: pins every thread pool to one thread before NumPy loads)
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -371,14 +369,7 @@ def crossover(repeats: int) -> str:
 
 
 def machine() -> list[str]:
-    model = platform.processor() or "unknown"
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in lscpu.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    model = _common.cpu_model()
     blas = "unknown"
     try:
         cfg = np.show_config(mode="dicts")
