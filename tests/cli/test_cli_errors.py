@@ -182,7 +182,7 @@ def test_plot_of_a_bad_results_file(runner, tmp_path, content, fragment):
 
 
 def test_png_into_a_missing_directory_is_named_before_any_work(runner, trained, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not installed: --png is not available")
     png = tmp_path / "no" / "x.png"
     for args in (["plot", trained[1], "--png", png], ["attention", trained[0], "1 2", "--png", png]):
         result = run(runner, cli, args)
