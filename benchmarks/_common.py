@@ -97,7 +97,7 @@ class MinigradStep:
     def __init__(self, model: str, hyper: dict, batch: dict[str, np.ndarray], seed: int = 0, lr: float = 1e-3,
                  clip: float = 1.0):
         import minigrad
-        import models
+        from minigrad import models
         from minigrad import functional as F
         from minigrad import optim
 

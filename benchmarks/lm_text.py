@@ -52,10 +52,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling helper modul
 import results_md  # noqa: E402
 
 import minigrad  # noqa: E402
-import tasks  # noqa: E402
+from minigrad import tasks  # noqa: E402
 from minigrad import functional as F  # noqa: E402
 from minigrad import optim  # noqa: E402
-from models.lm import LanguageModel, LMConfig  # noqa: E402
+from minigrad.models.lm import LanguageModel, LMConfig  # noqa: E402
 
 MODULES = ("functools", "textwrap", "heapq", "shlex", "string", "fnmatch")
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"

@@ -57,7 +57,7 @@ def run(model_name: str, task_name: str, steps: int, every: int, seed: int) -> l
     import torch_reference
     from minigrad import functional as F
     from minigrad import optim
-    from models import training
+    from minigrad.models import training
 
     config = training.TrainConfig(task=task_name, model=model_name, seed=seed).validate()
     task = training.build_task(config)

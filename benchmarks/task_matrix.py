@@ -86,7 +86,7 @@ def default_models() -> list[str]:
     """``models.names()`` without the language model."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    import models
+    from minigrad import models
 
     return [name for name in models.names() if name not in EXCLUDED_MODELS]
 

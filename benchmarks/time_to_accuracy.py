@@ -64,7 +64,7 @@ def _run_minigrad(task, config, args):
     import minigrad
     from minigrad import functional as F
     from minigrad import optim
-    from models import training
+    from minigrad.models import training
 
     minigrad.manual_seed(config.seed)
     model = training.build_model(config, task)
@@ -94,7 +94,7 @@ def _run_torch(task, config, args):
     model = torch_reference.build(config.model, len(task.src_vocab), len(task.tgt_vocab))
     if args.same_init:  # start from minigrad's initial weights for this seed (its own init scheme, same values)
         import minigrad
-        from models import training
+        from minigrad.models import training
 
         minigrad.manual_seed(config.seed)
         torch_reference.load_minigrad_state(model, training.build_model(config, task).state_dict())
@@ -119,7 +119,7 @@ def _run_torch(task, config, args):
 
 def sequence_accuracy(decode, task, pairs, batch_size: int) -> float:
     """Exact-sequence accuracy of greedy decodes, scored as ``models.training.evaluate`` does."""
-    import tasks
+    from minigrad import tasks
 
     counts = tasks.AccuracyCounts()
     for start in range(0, len(pairs), batch_size):
@@ -133,7 +133,7 @@ def sequence_accuracy(decode, task, pairs, batch_size: int) -> float:
 
 
 def worker(args: argparse.Namespace) -> None:
-    from models.training import TrainConfig, build_task
+    from minigrad.models.training import TrainConfig, build_task
 
     started = time.perf_counter()
     config = TrainConfig(task=args.task, model=args.model, seed=args.seed).validate()

@@ -134,7 +134,7 @@ def worker(args: argparse.Namespace) -> None:
         import torch_reference  # noqa: F401
     else:
         import minigrad  # noqa: F401
-        import models  # noqa: F401
+        from minigrad import models  # noqa: F401
     imported = time.perf_counter()
     runner = make_step(args.worker, args.model, args.size)
     built = time.perf_counter()

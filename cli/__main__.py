@@ -1,5 +1,5 @@
-"""``python -m cli``: the ``minigrad`` command group."""
+"""``python -m minigrad.cli``: the ``minigrad`` command group."""
 
-from cli.main import cli
+from minigrad.cli.main import cli
 
 cli()

@@ -21,8 +21,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from cli.errors import CLIError
-from cli.options import BY_NAME, NOT_IN_FILE
+from minigrad.cli.errors import CLIError
+from minigrad.cli.options import BY_NAME, NOT_IN_FILE
 
 EXPLICIT_SOURCES = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT)
 

@@ -31,11 +31,12 @@ def _dash_hint(err: click.UsageError, command: click.Command, ctx: click.Context
 
 
 def _check_kernel_backend() -> None:
-    """A bad MINIGRAD_KERNELS would fail at the first ``import minigrad`` with a traceback: one line instead."""
-    from cli.errors import CLIError
+    """A bad MINIGRAD_KERNELS would fail at the first kernel with a traceback: one line, before any work."""
+    from minigrad.cli.errors import CLIError
+    from minigrad.kernels import backend
 
     try:
-        import minigrad.kernels  # noqa: F401  (reads MINIGRAD_KERNELS)
+        backend()
     except ValueError as err:
         if "MINIGRAD_KERNELS" not in str(err):
             raise

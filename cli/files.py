@@ -6,7 +6,7 @@ import contextlib
 import os
 from typing import Iterator
 
-from cli.errors import CLIError
+from minigrad.cli.errors import CLIError
 
 
 def check_output_file(path: str | None, option: str, checkpoint_dir: str | None = None) -> None:
@@ -35,7 +35,7 @@ def check_output_file(path: str | None, option: str, checkpoint_dir: str | None 
 
 
 def _check_outside_checkpoint(path: str, option: str, checkpoint_dir: str) -> None:
-    from models import checkpoint
+    from minigrad.models import checkpoint
 
     relative = os.path.relpath(os.path.abspath(path), os.path.abspath(checkpoint_dir))
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):

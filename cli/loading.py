@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from cli.errors import CLIError, user_errors
+from minigrad.cli.errors import CLIError, user_errors
 
 # open_checkpoint's ``data`` when the command has no --data option (it never reads the data).
 NO_DATA_OPTION: Any = object()
@@ -20,7 +20,7 @@ def open_checkpoint(path: str, data: str | None = NO_DATA_OPTION) -> tuple[Any, 
     data file that is not there is an error naming it and advising ``--data FILE``.
     Commands that only encode and decode (predict, attention, generate) leave it out.
     """
-    from models.checkpoint import load_checkpoint
+    from minigrad.models.checkpoint import load_checkpoint
 
     reads_data = data is not NO_DATA_OPTION
     given = None if data is NO_DATA_OPTION else data

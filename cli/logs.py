@@ -1,4 +1,4 @@
-"""``--log-file FILE``: the library's log records (``models.*``, ``cli.*``) into a rotating file."""
+"""``--log-file FILE``: the library's log records (every ``minigrad.*`` logger) into a rotating file."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import logging.handlers
 import os
 from typing import Iterator
 
-from cli.errors import CLIError
+from minigrad.cli.errors import CLIError
 
-LOGGERS = ("models", "tasks", "cli")
+LOGGERS = ("minigrad",)
 MAX_BYTES = 1_000_000
 BACKUPS = 3
 

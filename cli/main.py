@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.commands import attention, bench, eval, generate, gradcheck, plot, predict, trace, train
-from cli.core import MinigradGroup
+from minigrad.cli.commands import attention, bench, eval, generate, gradcheck, plot, predict, trace, train
+from minigrad.cli.core import MinigradGroup
 
 
 @click.group(cls=MinigradGroup, context_settings={"help_option_names": ["-h", "--help"]})

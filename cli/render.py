@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from models.training import Callback
+from minigrad.models.training import Callback
 
 SPARK = "▁▂▃▄▅▆▇█"
 SHADES = " ░▒▓█"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.commands.train import make_train_command
+from minigrad.cli.commands.train import make_train_command
 
 main = make_train_command("minigrad-train")
 

@@ -21,7 +21,7 @@ import numpy as np
 from rich.console import Console
 
 import minigrad as mg
-from models.attention import causal_mask, padding_mask, scaled_dot_product_attention
+from minigrad.models.attention import causal_mask, padding_mask, scaled_dot_product_attention
 
 B, H, T, D = 2, 2, 5, 4
 LENGTHS = np.array([5, 3])
@@ -70,7 +70,7 @@ def main() -> None:
         print(f"d loss / d {name}: fused op and primitives agree (max |diff| {np.abs(fused - t.grad).max():.1e})")
 
     # the heatmap of sequence 2, head 0: lower-triangular (causal) and no weight on the padding
-    from cli.render import attention_heatmap, heatmap_legend, save_attention_png
+    from minigrad.cli.render import attention_heatmap, heatmap_legend, save_attention_png
 
     tokens = [f"t{i}" if i < LENGTHS[1] else "PAD" for i in range(T)]
     console = Console(highlight=False)

@@ -21,8 +21,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-import tasks
-from models.training import TrainConfig, attention_matrix, decode, train
+from minigrad import tasks
+from minigrad.models.training import TrainConfig, attention_matrix, decode, train
 
 MODELS = {"rnn": "no attention", "rnn-attn": "Bahdanau (additive)", "rnn-luong": "Luong (multiplicative)"}
 TASK = dict(vocab_size=8, min_len=1, max_len=12)
@@ -85,7 +85,7 @@ def main() -> None:
     matrix = attention_matrix(attention)[: len(ids), : len(ids)]
     output = run.task.decode_target([t for t in tokens[0].tolist() if t != tasks.EOS][: len(ids)])
     console.print(f"\nrnn-attn copies [bold]{source}[/bold] as [bold]{output}[/bold]; its attention:")
-    from cli.render import attention_heatmap, heatmap_legend
+    from minigrad.cli.render import attention_heatmap, heatmap_legend
 
     console.print(attention_heatmap(matrix, source.split(), output.split()))
     console.print(heatmap_legend())
@@ -94,7 +94,7 @@ def main() -> None:
     assert near_diagonal >= 0.7, "Bahdanau attention should align output t with source t"
     if os.environ.get("MINIGRAD_EXAMPLE_OUTPUT"):
         try:
-            from cli.render import save_attention_png
+            from minigrad.cli.render import save_attention_png
 
             path = os.path.join(os.environ["MINIGRAD_EXAMPLE_OUTPUT"], "copy_bahdanau_attention.png")
             save_attention_png(matrix, source.split(), output.split(), path, title="rnn-attn on copy")

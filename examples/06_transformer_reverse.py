@@ -19,8 +19,8 @@ import time
 import numpy as np
 from rich.console import Console
 
-import tasks
-from models.training import TrainConfig, attention_matrix, decode, evaluate, train
+from minigrad import tasks
+from minigrad.models.training import TrainConfig, attention_matrix, decode, evaluate, train
 
 CONFIG = TrainConfig(
     task="reverse", task_options=dict(vocab_size=8, min_len=1, max_len=8),
@@ -53,7 +53,7 @@ def main() -> None:
 
     # cross-attention of the last decoder layer (heads averaged): a row per output token
     matrix = attention_matrix(attention)[: len(ids), : len(ids)]
-    from cli.render import attention_heatmap, heatmap_legend, save_attention_png
+    from minigrad.cli.render import attention_heatmap, heatmap_legend, save_attention_png
 
     console.print("where the decoder looks in the source while writing each output token:")
     console.print(attention_heatmap(matrix, EXAMPLE.split(), output.split()))

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import minigrad as mg  # noqa: E402
 from minigrad import functional as F  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
-from models.transformer import EncoderLayer  # noqa: E402
+from minigrad.models.transformer import EncoderLayer  # noqa: E402
 
 # A 5x7 bitmap font of the digits 0-9, side by side.
 FONT = """

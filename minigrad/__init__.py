@@ -7,7 +7,7 @@
     array([2., 4., 6.], dtype=float32)
 """
 
-from . import functional, nn, ops, optim, serialization
+from . import blas, functional, nn, ops, optim, serialization
 from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like,

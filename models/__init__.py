@@ -1,6 +1,6 @@
 """models: attention modules and sequence-to-sequence models built on minigrad, by name.
 
-    >>> import models
+    >>> from minigrad import models
     >>> models.names()[:5]
     ['rnn', 'rnn-attn', 'rnn-luong', 'transformer', 'encoder']
     >>> model = models.build("rnn-attn", 14, 14, hidden_dim=64)

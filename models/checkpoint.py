@@ -355,8 +355,8 @@ def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None):
     ``state`` a ``TrainingState``. CheckpointError (naming the file) when anything is
     missing, corrupt or inconsistent.
     """
-    import tasks
-    from models.training import TrainConfig, build_model
+    from minigrad import tasks
+    from minigrad.models.training import TrainConfig, build_model
 
     path, _, _ = _split(directory)
     model_state, config_dict, task_state, state = read_checkpoint(path)

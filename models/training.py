@@ -1,6 +1,6 @@
 """The training and evaluation loop, as library code (the CLI only wires it up).
 
-    >>> from models.training import TrainConfig, train
+    >>> from minigrad.models.training import TrainConfig, train
     >>> results = train(TrainConfig(task="copy", model="rnn-attn"))      # doctest: +SKIP
     >>> results.metrics["test"]["sequence_accuracy"]                      # doctest: +SKIP
     0.996
@@ -66,11 +66,11 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 import minigrad
-import tasks
+from minigrad import tasks
 from minigrad import functional as F
 from minigrad import optim
 from minigrad.rng import get_rng_state, set_rng_state
-from models import checkpoint as ckpt
+from minigrad.models import checkpoint as ckpt
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ def build_model(config: TrainConfig, task: tasks.Task) -> minigrad.nn.Module:
     ``config.teacher_forcing`` becomes the model's ``teacher_forcing_ratio`` (rnn family);
     a ratio below 1 for a model without one is an error.
     """
-    import models
+    from minigrad import models
 
     options = dict(config.model_options)
     accepted: set[str] = set()
@@ -367,7 +367,7 @@ def decode(model: minigrad.nn.Module, src: np.ndarray, src_lengths: np.ndarray |
 
 def is_per_position(model: minigrad.nn.Module) -> bool:
     """True for models with one output per source position (``encoder``): no EOS, no tgt_in."""
-    import models
+    from minigrad import models
 
     return isinstance(model, models.TransformerEncoderModel)
 

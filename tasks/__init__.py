@@ -1,6 +1,6 @@
 """Sequence tasks for seq2seq training and a language-modelling task (NumPy only).
 
-    >>> import tasks
+    >>> from minigrad import tasks
     >>> task = tasks.get("reverse", max_len=5, seed=1)
     >>> task.encode_source("3 1 4")
     [7, 5, 8]
@@ -19,14 +19,14 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from tasks.base import Batch, LMBatch, Seq2SeqTask, Task, collate, epoch_order, pad_sequences
-from tasks.dates import DatesTask, format_date, parse_date
-from tasks.errors import TaskError
-from tasks.files import FileTask, read_tsv
-from tasks.metrics import AccuracyCounts, accuracy_counts, align_predictions, sequence_accuracy, token_accuracy
-from tasks.synthetic import AddTask, CopyTask, ReverseTask, SortTask
-from tasks.text import TextTask
-from tasks.vocab import BOS, EOS, PAD, SPECIAL_TOKENS, UNK, Vocab
+from minigrad.tasks.base import Batch, LMBatch, Seq2SeqTask, Task, collate, epoch_order, pad_sequences
+from minigrad.tasks.dates import DatesTask, format_date, parse_date
+from minigrad.tasks.errors import TaskError
+from minigrad.tasks.files import FileTask, read_tsv
+from minigrad.tasks.metrics import AccuracyCounts, accuracy_counts, align_predictions, sequence_accuracy, token_accuracy
+from minigrad.tasks.synthetic import AddTask, CopyTask, ReverseTask, SortTask
+from minigrad.tasks.text import TextTask
+from minigrad.tasks.vocab import BOS, EOS, PAD, SPECIAL_TOKENS, UNK, Vocab
 
 _REGISTRY: dict[str, type[Task]] = {
     "copy": CopyTask,

@@ -15,8 +15,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from tasks.errors import TaskError
-from tasks.vocab import BOS, EOS, PAD, Vocab
+from minigrad.tasks.errors import TaskError
+from minigrad.tasks.vocab import BOS, EOS, PAD, Vocab
 
 Pair = tuple[list[int], list[int]]
 SPLITS = ("train", "valid", "test")

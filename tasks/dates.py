@@ -23,10 +23,10 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from tasks.base import Pair
-from tasks.errors import TaskError
-from tasks.synthetic import SyntheticTask
-from tasks.vocab import Vocab
+from minigrad.tasks.base import Pair
+from minigrad.tasks.errors import TaskError
+from minigrad.tasks.synthetic import SyntheticTask
+from minigrad.tasks.vocab import Vocab
 
 FIRST_DATE = dt.date(1950, 1, 1)
 LAST_DATE = dt.date(2049, 12, 31)

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import Pair, Seq2SeqTask, check_choice, check_fraction, check_int, check_seed, resolve_options
-from tasks.errors import TaskError
-from tasks.vocab import Vocab
+from minigrad.tasks.base import Pair, Seq2SeqTask, check_choice, check_fraction, check_int, check_seed, resolve_options
+from minigrad.tasks.errors import TaskError
+from minigrad.tasks.vocab import Vocab
 
 _SHOW = 60  # characters of a bad line quoted in an error
 

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tasks.vocab import EOS, PAD
+from minigrad.tasks.vocab import EOS, PAD
 
 IntArray = np.ndarray | Sequence[Sequence[int]]
 

@@ -12,9 +12,9 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from tasks.base import Pair, Seq2SeqTask, check_int, check_seed, resolve_options
-from tasks.errors import TaskError
-from tasks.vocab import SPECIAL_TOKENS, Vocab
+from minigrad.tasks.base import Pair, Seq2SeqTask, check_int, check_seed, resolve_options
+from minigrad.tasks.errors import TaskError
+from minigrad.tasks.vocab import SPECIAL_TOKENS, Vocab
 
 DEFAULT_SIZES = {"train_size": 10000, "valid_size": 1000, "test_size": 1000}
 SIZE_OPTIONS = tuple(DEFAULT_SIZES)

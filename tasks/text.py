@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from tasks.base import (
+from minigrad.tasks.base import (
     STATE_VERSION,
     LMBatch,
     Task,
@@ -31,9 +31,9 @@ from tasks.base import (
     check_seed,
     resolve_options,
 )
-from tasks.errors import TaskError
-from tasks.files import read_text_file
-from tasks.vocab import SPECIAL_TOKENS, UNK, Vocab
+from minigrad.tasks.errors import TaskError
+from minigrad.tasks.files import read_text_file
+from minigrad.tasks.vocab import SPECIAL_TOKENS, UNK, Vocab
 
 LM_SPLITS = ("train", "valid", "test")
 

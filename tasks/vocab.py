@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Sequence
 
-from tasks.errors import TaskError
+from minigrad.tasks.errors import TaskError
 
 PAD = 0
 BOS = 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.train import main as train_main
+from minigrad.cli.train import main as train_main
 
 
 def train_and_save(base: Path, args: list[str]) -> tuple[Path, Path, dict]:

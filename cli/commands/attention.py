@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import CLIError, user_errors
-from cli.files import check_output_file, writing
-from cli.loading import check_input_length, open_checkpoint, require_seq2seq
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError, user_errors
+from minigrad.cli.files import check_output_file, writing
+from minigrad.cli.loading import check_input_length, open_checkpoint, require_seq2seq
 
 PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png'
 
@@ -24,9 +24,9 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None) -> None
     Output tokens down the side, source tokens across the top, each cell shaded by
     the weight the model gave that source token when producing that output token.
     """
-    from models.training import predict
+    from minigrad.models.training import predict
 
-    from cli.render import attention_heatmap, heatmap_legend, save_attention_png
+    from minigrad.cli.render import attention_heatmap, heatmap_legend, save_attention_png
     from rich.console import Console
 
     if png is not None:

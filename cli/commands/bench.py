@@ -19,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import CLIError
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError
 
 MODELS = ("rnn-attn", "rnn", "rnn-luong", "transformer")
 SIZES = ("default", "width256", "len32", "batch128")

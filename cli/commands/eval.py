@@ -6,9 +6,9 @@ import json
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import CLIError
-from cli.loading import open_checkpoint
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError
+from minigrad.cli.loading import open_checkpoint
 
 SPLIT_CHOICES = ("train", "valid", "test", "all")
 
@@ -29,10 +29,10 @@ def command(checkpoint: str, split: str, beam_size: int | None, batch_size: int 
 
     Prints loss, token accuracy and exact-sequence accuracy (see models.training).
     """
-    import tasks
-    from models.training import evaluate
+    from minigrad import tasks
+    from minigrad.models.training import evaluate
 
-    from cli.render import metrics_table
+    from minigrad.cli.render import metrics_table
     from rich.console import Console
 
     model, task, config, _ = open_checkpoint(checkpoint, data)

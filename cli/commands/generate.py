@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import CLIError, user_errors
-from cli.loading import open_checkpoint
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError, user_errors
+from minigrad.cli.loading import open_checkpoint
 
 DEFAULT_PROMPT = "\n"  # as nanoGPT's sample.py: start a character model at a line break
 
@@ -66,7 +66,7 @@ def command(ctx: click.Context, checkpoint: str, prompt: str | None, max_new_tok
     The same checkpoint, prompt, options and --seed give the same text. The model reads
     at most its block size of context (the last tokens of a longer text).
     """
-    import tasks
+    from minigrad import tasks
 
     model, task, _, _ = open_checkpoint(checkpoint)
     require_lm(task, "generate")

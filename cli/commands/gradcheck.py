@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import click
 
-from cli.commands.trace import load_function
-from cli.core import MinigradCommand
-from cli.errors import CLIError
+from minigrad.cli.commands.trace import load_function
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

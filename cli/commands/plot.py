@@ -7,9 +7,9 @@ import os
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import CLIError, user_errors
-from cli.files import check_output_file, writing
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError, user_errors
+from minigrad.cli.files import check_output_file, writing
 
 PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png'
 
@@ -43,7 +43,7 @@ def command(results: str, png: str | None) -> None:
 
     RESULTS.json is a file written by --output, or a checkpoint directory.
     """
-    from cli.render import history_chart, save_history_png
+    from minigrad.cli.render import history_chart, save_history_png
     from rich.console import Console
 
     history = read_history(results)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import user_errors
-from cli.loading import check_input_length, open_checkpoint, require_seq2seq
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import user_errors
+from minigrad.cli.loading import check_input_length, open_checkpoint, require_seq2seq
 
 
 @click.command(name="predict", cls=MinigradCommand)
@@ -21,7 +21,7 @@ def command(checkpoint: str, inputs: tuple[str, ...], beam_size: int, max_len: i
     as long as the longest source the model was trained on. Put -- before a TEXT that
     starts with "-".
     """
-    from models.training import predict
+    from minigrad.models.training import predict
 
     model, task, config, _ = open_checkpoint(checkpoint)
     require_seq2seq(task, "predict")

@@ -19,9 +19,9 @@ from typing import Any, Callable
 
 import click
 
-from cli.core import MinigradCommand
-from cli.errors import CLIError
-from cli.files import check_output_file, writing
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError
+from minigrad.cli.files import check_output_file, writing
 
 DEMO_NAMES = ("scalar", "mlp", "attention")
 

@@ -9,12 +9,12 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from cli.config import apply_config_file
-from cli.core import MinigradCommand
-from cli.errors import CLIError, TrainingFailed, one_line, user_errors
-from cli.files import check_output_file
-from cli.logs import log_to_file
-from cli.options import BY_NAME, SECTIONS, flag_names, flag_of, to_config_parts, training_options
+from minigrad.cli.config import apply_config_file
+from minigrad.cli.core import MinigradCommand
+from minigrad.cli.errors import CLIError, TrainingFailed, one_line, user_errors
+from minigrad.cli.files import check_output_file
+from minigrad.cli.logs import log_to_file
+from minigrad.cli.options import BY_NAME, SECTIONS, flag_names, flag_of, to_config_parts, training_options
 
 DATA_FILE_OF = {"file": "a TSV file of source<TAB>target lines", "text": "a UTF-8 text file"}
 TASK_KEYS = {opt.key for opt in BY_NAME.values() if opt.target == "task"}
@@ -58,9 +58,9 @@ def make_train_command(name: str) -> click.Command:
 
 def _prompt(values: dict[str, Any]) -> dict[str, Any]:
     """--interactive: ask for the task, the data file if it needs one, the model and the steps."""
-    import models
-    import tasks
-    from models.training import DEFAULT_STEPS
+    from minigrad import models
+    from minigrad import tasks
+    from minigrad.models.training import DEFAULT_STEPS
 
     values = dict(values)
     values["task"] = click.prompt("Task", type=click.Choice(tasks.names()), default=values.get("task") or "copy")
@@ -75,7 +75,7 @@ def _prompt(values: dict[str, Any]) -> dict[str, Any]:
 
 def _check_model_options(model: str, given: dict[str, Any]) -> None:
     """Unknown model -> error listing the valid ones; an option the model lacks -> error."""
-    import models
+    from minigrad import models
 
     names = models.names()
     if model not in names:
@@ -90,7 +90,7 @@ def _check_model_options(model: str, given: dict[str, Any]) -> None:
 
 def _check_task_options(task: str, given: dict[str, Any]) -> None:
     """Unknown task -> error listing the valid ones; a missing --data or an option the task lacks -> error naming flags."""
-    import tasks
+    from minigrad import tasks
 
     accepted = tasks.defaults(task)  # TaskError for an unknown task
     if task in DATA_FILE_OF and not given.get("path"):
@@ -116,7 +116,7 @@ def _shown(target: str, key: str, value: Any) -> str:
 def _check_resume_overrides(directory: str, saved, fields: dict[str, Any], task_options: dict[str, Any],
                             model_options: dict[str, Any]) -> None:
     """Refuse, naming the flag, an option a resumed run gives with a value other than the checkpoint's."""
-    from models.training import RESUMABLE_FIELDS
+    from minigrad.models.training import RESUMABLE_FIELDS
 
     stored_config = saved.to_dict()
     for target, given, stored in (("config", fields, stored_config), ("task", task_options, saved.task_options),
@@ -132,8 +132,8 @@ def _check_resume_overrides(directory: str, saved, fields: dict[str, Any], task_
 
 def build_config(values: dict[str, Any]):
     """The TrainConfig the options describe (merged into the checkpoint's when resuming)."""
-    from models import checkpoint
-    from models.training import TrainConfig, resume_config
+    from minigrad.models import checkpoint
+    from minigrad.models.training import TrainConfig, resume_config
 
     fields, task_options, model_options = to_config_parts(values)
     if values.get("resume"):
@@ -170,7 +170,7 @@ def build_config(values: dict[str, Any]):
 def describe_checkpoint(directory: str) -> str:
     """What a checkpoint directory holds, as far as its JSON files can be read: "step 30, rnn-attn on copy"."""
     from minigrad.serialization import load_json
-    from models import checkpoint
+    from minigrad.models import checkpoint
 
     parts = []
     try:
@@ -191,7 +191,7 @@ def _foreign_entries(directory: str) -> list[str]:
     A save carries the user's own top-level files over (a results.json written there), but
     not directories other than best/.
     """
-    from models import checkpoint
+    from minigrad.models import checkpoint
 
     def subdirs(path: str) -> list[str]:
         return [e for e in os.listdir(path) if not e.startswith(".") and os.path.isdir(os.path.join(path, e))]
@@ -211,7 +211,7 @@ def check_save_target(save: str | None, resume: str | None, overwrite: bool, opt
     would not keep, is refused in every case (the user's own files in it are kept). ``option``
     is the flag that named the directory (--save, or --resume when the run saves where it resumes).
     """
-    from models import checkpoint
+    from minigrad.models import checkpoint
 
     if save is None:
         return
@@ -248,7 +248,7 @@ def _check_resume_length(trainer, values: dict[str, Any]) -> None:
 
 def _save_failure(save_dir: str, step: int, err: Exception) -> str:
     """One line for a checkpoint write that failed (disk full, say): the file, the OS error, what is kept."""
-    from models import checkpoint
+    from minigrad.models import checkpoint
 
     kept = (f"the checkpoint already in {save_dir} ({describe_checkpoint(save_dir)}) is unchanged"
             if checkpoint.is_checkpoint(save_dir) else f"nothing was saved to {save_dir}")
@@ -278,12 +278,12 @@ def run_training(ctx: click.Context, params: dict[str, Any]) -> None:
 def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None = None) -> None:
     import numpy as np
 
-    import tasks
+    from minigrad import tasks
     from minigrad.errors import CheckpointError
     from minigrad.serialization import save_json
-    from models.training import Trainer, TrainingError, TrainingInterrupted
+    from minigrad.models.training import Trainer, TrainingError, TrainingInterrupted
 
-    from cli.render import ProgressCallback, metrics_table, summary_line
+    from minigrad.cli.render import ProgressCallback, metrics_table, summary_line
     from rich.console import Console
 
     quiet = bool(values.get("quiet"))

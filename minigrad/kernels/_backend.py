@@ -5,6 +5,10 @@ The backend is read once from the environment variable ``MINIGRAD_KERNELS`` when
 every public kernel reads at call time (one attribute look-up). ``set_backend`` changes it
 for the running process (tests, benchmarks, debugging).
 
+A bad value does not stop ``import minigrad``: the ValueError naming it is raised by
+``backend()`` and by the first kernel that runs, so a program (the CLI) can report it as
+one line.
+
 This module imports only the standard library: selecting a backend never imports Numba.
 """
 
@@ -41,17 +45,35 @@ def _backend_from_env() -> str:
     return parse_backend(value, ENV_VAR)
 
 
-_BACKEND: str = _backend_from_env()
+try:
+    _BACKEND: str | None = _backend_from_env()
+    _ENV_ERROR: ValueError | None = None
+except ValueError as _err:
+    _BACKEND, _ENV_ERROR = None, _err  # neither "numpy" nor "numba": the first kernel raises it
 
 
 def backend() -> str:
-    """The backend the public kernels dispatch to now: ``"numba"`` or ``"numpy"``."""
+    """The backend the public kernels dispatch to now: ``"numba"`` or ``"numpy"``.
+
+    Raises the ValueError naming ``MINIGRAD_KERNELS`` when its value is not a backend.
+    """
+    if _ENV_ERROR is not None:
+        raise _ENV_ERROR
     return _BACKEND
+
+
+def numba_module(name: str):
+    """Import the Numba implementations ``minigrad.kernels.<name>`` (compiling them, or loading
+    Numba's on-disk cache, on first use); the ValueError of a bad ``MINIGRAD_KERNELS`` instead."""
+    import importlib
+
+    backend()
+    return importlib.import_module(f"{__package__}.{name}")
 
 
 def set_backend(name: str) -> str:
     """Select the backend (``"numba"`` or ``"numpy"``) for this process; return the previous one."""
-    global _BACKEND
-    previous = _BACKEND
-    _BACKEND = parse_backend(name, "set_backend")
+    global _BACKEND, _ENV_ERROR
+    previous = _BACKEND or DEFAULT_BACKEND
+    _BACKEND, _ENV_ERROR = parse_backend(name, "set_backend"), None
     return previous

@@ -17,12 +17,10 @@ _nb = None
 
 
 def _numba():
-    """Import (and so compile on first call) the Numba implementation, once."""
+    """The Numba implementations, imported (and compiled) on first use."""
     global _nb
     if _nb is None:
-        from . import _embedding_nb
-
-        _nb = _embedding_nb
+        _nb = _backend.numba_module("_embedding_nb")
     return _nb
 
 

@@ -47,12 +47,10 @@ FOLD_MIN_WORK = 4096  # batch * n * k * m for folding a batched a @ 2-D b into o
 
 
 def _numba():
-    """Import (and so compile on first call) the Numba implementations, once."""
+    """The Numba implementations, imported (and compiled) on first use."""
     global _nb
     if _nb is None:
-        from . import _linalg_nb
-
-        _nb = _linalg_nb
+        _nb = _backend.numba_module("_linalg_nb")
     return _nb
 
 

@@ -15,12 +15,10 @@ _nb = None
 
 
 def _numba():
-    """Import (and so compile on first call) the Numba implementations, once."""
+    """The Numba implementations, imported (and compiled) on first use."""
     global _nb
     if _nb is None:
-        from . import _norms_nb
-
-        _nb = _norms_nb
+        _nb = _backend.numba_module("_norms_nb")
     return _nb
 
 

@@ -17,12 +17,10 @@ _nb = None
 
 
 def _numba():
-    """Import (and so compile on first call) the Numba implementations, once."""
+    """The Numba implementations, imported (and compiled) on first use."""
     global _nb
     if _nb is None:
-        from . import _optim_nb
-
-        _nb = _optim_nb
+        _nb = _backend.numba_module("_optim_nb")
     return _nb
 
 

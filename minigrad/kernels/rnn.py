@@ -23,12 +23,10 @@ _nb = None
 
 
 def _numba():
-    """Import (and so compile on first call) the Numba implementations, once."""
+    """The Numba implementations, imported (and compiled) on first use."""
     global _nb
     if _nb is None:
-        from . import _rnn_nb
-
-        _nb = _rnn_nb
+        _nb = _backend.numba_module("_rnn_nb")
     return _nb
 
 

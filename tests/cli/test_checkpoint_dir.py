@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from minigrad.errors import CheckpointError
-from models import checkpoint as ckpt
+from minigrad.models import checkpoint as ckpt
 
 
 def _files(value: float = 1.0, step: int = 3) -> dict:

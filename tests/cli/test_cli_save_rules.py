@@ -18,7 +18,7 @@ import warnings
 
 import pytest
 
-from cli.train import main as train_main
+from minigrad.cli.train import main as train_main
 from cli_testutils import TINY, assert_usage_error, run, without
 
 

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from cli.main import cli
-from cli.train import main as train_main
+from minigrad.cli.main import cli
+from minigrad.cli.train import main as train_main
 from cli_testutils import TINY, TINY_MODEL, TINY_TASK, run, without
 
 METRIC_KEYS = {"loss", "token_accuracy", "sequence_accuracy"}
@@ -119,7 +119,7 @@ def test_log_file(runner, tmp_path):
     assert result.exit_code == 0
     text = log.read_text()
     assert "training rnn-attn on copy" in text and "final test" in text
-    assert not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logging.getLogger("models").handlers)
+    assert not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logging.getLogger("minigrad").handlers)
 
 
 # -- configuration precedence and determinism -----------------------------------------------
@@ -194,7 +194,7 @@ def test_extending_a_finished_run_matches_a_longer_run(runner, tmp_path):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_is_bitwise_exact(runner, tmp_path, monkeypatch):
-    from models import training
+    from minigrad.models import training
 
     args = TINY + ["--teacher-forcing", "0.5", "--dropout", "0.1"]  # random draws must resume exactly too
     assert run(runner, train_main, args + ["--save", tmp_path / "full"]).exit_code == 0

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from minigrad.errors import CheckpointError
-from models import training
-from models.checkpoint import load_checkpoint
-from models.training import Callback, TrainConfig, TrainingInterrupted, evaluate, predict, resume_config, train
+from minigrad.models import training
+from minigrad.models.checkpoint import load_checkpoint
+from minigrad.models.training import Callback, TrainConfig, TrainingInterrupted, evaluate, predict, resume_config, train
 
 TASK = {"vocab_size": 5, "min_len": 1, "max_len": 4, "train_size": 300, "valid_size": 24, "test_size": 24}
 
@@ -98,7 +98,7 @@ def test_load_checkpoint_with_weights_of_another_model(tmp_path):
     train(tiny(steps=2, model_options={"embed_dim": 8, "hidden_dim": 12}), save_dir=str(tmp_path / "b"), evaluate_at_end=False)
     import shutil
 
-    from models import checkpoint
+    from minigrad.models import checkpoint
 
     # b's weights under a's manifest-consistent files: rewrite a with b's weights properly
     model_state, config, task_state, state = checkpoint.read_checkpoint(tmp_path / "b")
@@ -156,8 +156,8 @@ def test_resuming_with_a_longer_run_retargets_the_cosine_schedule(tmp_path):
 
 
 def test_a_fresh_run_saved_over_another_checkpoint_does_not_inherit_its_best(tmp_path):
-    from models import checkpoint
-    from models.training import TrainConfig, Trainer
+    from minigrad.models import checkpoint
+    from minigrad.models.training import TrainConfig, Trainer
 
     path = tmp_path / "ck"
     old = Trainer(TrainConfig(model="rnn", steps=2, seed=1, model_options={"hidden_dim": 8, "embed_dim": 4}),

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from cli.commands.generate import command as generate
-from cli.main import cli
+from minigrad.cli.commands.generate import command as generate
+from minigrad.cli.main import cli
 from cli_lm_testutils import TEXT, assert_usage_error
 
 
@@ -73,7 +73,7 @@ def test_long_prompt_and_zero_tokens(runner, lm_checkpoint):
 
 def test_streams_tokens_as_they_are_sampled(runner, lm_checkpoint, monkeypatch):
     """Each token is written before the next one is drawn."""
-    from models.lm import LanguageModel
+    from minigrad.models.lm import LanguageModel
 
     ckpt, _ = lm_checkpoint
     real = LanguageModel.generate_stream
@@ -113,7 +113,7 @@ def test_prompt_outside_the_vocabulary(runner, lm_checkpoint):
 
 
 def test_seq2seq_checkpoint_is_refused(runner, tmp_path):
-    from cli.train import main as train_main
+    from minigrad.cli.train import main as train_main
 
     ckpt = tmp_path / "copy"
     trained = runner.invoke(train_main, ["--task", "copy", "--vocab-size", "4", "--max-len", "3", "--train-size", "50",

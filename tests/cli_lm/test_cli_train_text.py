@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from cli.train import main as train_main
+from minigrad.cli.train import main as train_main
 from cli_lm_testutils import TINY_LM, assert_usage_error
 
 
@@ -92,7 +92,7 @@ def test_option_the_lm_does_not_have(runner, text_file):
 def test_eval_of_a_language_model_defaults_to_its_test_split(lm_checkpoint):
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from minigrad.cli.main import cli
 
     ckpt, trained = lm_checkpoint
     result = CliRunner().invoke(cli, ["eval", str(ckpt), "--json"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cli.commands import bench
+from minigrad.cli.commands import bench
 
 
 @pytest.fixture

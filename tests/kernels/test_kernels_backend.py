@@ -50,9 +50,13 @@ def test_numpy_backend_never_imports_numba():
     assert proc.returncode == 0, proc.stderr
 
 
-def test_env_var_bad_value_names_variable_value_and_choices():
-    proc = run_python("import minigrad.kernels", MINIGRAD_KERNELS="cuda")
-    assert proc.returncode != 0
+@pytest.mark.parametrize("code", ["K.backend()", "K.softmax(np.zeros((2, 3)))"])
+def test_env_var_bad_value_names_variable_value_and_choices(code):
+    """``import minigrad`` succeeds (so a program can report the mistake itself); asking for the
+    backend, or running a kernel, raises the ValueError naming the variable, value and choices."""
+    proc = run_python(f"import numpy as np, minigrad.kernels as K\nprint('imported', flush=True)\n{code}",
+                      MINIGRAD_KERNELS="cuda")
+    assert proc.returncode != 0 and proc.stdout.strip() == "imported"
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("ValueError")
     for part in ("MINIGRAD_KERNELS", "'cuda'", "'numba'", "'numpy'"):

@@ -10,11 +10,11 @@ import pytest
 
 import minigrad as mg
 from minigrad.errors import ShapeError
-from models.attention import (
+from minigrad.models.attention import (
     BahdanauAttention, KVCache, LuongAttention, MultiHeadAttention, causal_mask, padding_mask,
     scaled_dot_product_attention,
 )
-from models.transformer import EncoderLayer
+from minigrad.models.transformer import EncoderLayer
 from models_testutils import gradcheck_params, randn
 
 

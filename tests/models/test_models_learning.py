@@ -11,7 +11,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-import models
+from minigrad import models
 from minigrad.optim import Adam
 from models_testutils import copy_batch
 

@@ -10,8 +10,8 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import optim
 from minigrad.errors import ShapeError
-from models.attention import KVCache, causal_mask
-from models.lm import LanguageModel, LMConfig, check_sampling, filter_logits, sample_next
+from minigrad.models.attention import KVCache, causal_mask
+from minigrad.models.lm import LanguageModel, LMConfig, check_sampling, filter_logits, sample_next
 from models_testutils import gradcheck_params
 
 V = 11

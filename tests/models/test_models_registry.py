@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-import models
-from models import RNNSeq2Seq, Transformer, TransformerEncoderModel
+from minigrad import models
+from minigrad.models import RNNSeq2Seq, Transformer, TransformerEncoderModel
 
 
 SEQ2SEQ_NAMES = ["rnn", "rnn-attn", "rnn-luong", "transformer", "encoder"]
@@ -98,10 +98,10 @@ def test_models_imports_neither_tasks_nor_cli():
 def test_docstring_examples_run():
     import doctest
 
-    import models.attention
-    import models.base
-    import models.rnn
-    import models.transformer
+    import minigrad.models.attention
+    import minigrad.models.base
+    import minigrad.models.rnn
+    import minigrad.models.transformer
 
     for module in (models, models.attention, models.base, models.rnn, models.transformer):
         assert doctest.testmod(module).failed == 0, module.__name__

@@ -8,8 +8,8 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-import models
-from models.base import Seq2Seq, log_softmax_array
+from minigrad import models
+from minigrad.models.base import Seq2Seq, log_softmax_array
 from models_testutils import gradcheck_params
 
 PAD, BOS, EOS = 0, 1, 2
@@ -333,7 +333,7 @@ def test_model_errors(rng):
 
 
 def test_beam_search_takes_the_width_as_beam_or_beam_size():
-    import models
+    from minigrad import models
 
     model = models.build("rnn-attn", 8, 8, embed_dim=8, hidden_dim=8)
     src = np.array([[4, 5, 6, 2], [7, 4, 2, 0]])

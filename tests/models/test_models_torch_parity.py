@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from models.attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
+from minigrad.models.attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed: parity tests skipped")
 

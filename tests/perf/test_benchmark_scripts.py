@@ -96,7 +96,7 @@ def test_paired_summary_counts_seeds_where_each_library_won():
 
 
 def test_bench_command_rejects_bad_names():
-    from cli.commands.bench import command
+    from minigrad.cli.commands.bench import command
 
     result = CliRunner().invoke(command, ["--models", "lstm"])
     assert result.exit_code == 2 and "'lstm' is not a model" in result.output
@@ -108,7 +108,7 @@ def test_bench_command_rejects_bad_names():
 
 
 def test_bench_command_without_the_scripts_says_where_they_live(tmp_path, monkeypatch):
-    from cli.commands import bench
+    from minigrad.cli.commands import bench
 
     monkeypatch.setattr(bench, "benchmarks_dir", lambda: tmp_path)
     result = CliRunner().invoke(bench.command, [])
@@ -117,7 +117,7 @@ def test_bench_command_without_the_scripts_says_where_they_live(tmp_path, monkey
 
 @pytest.mark.slow
 def test_bench_command_runs_the_step_benchmark():
-    from cli.commands.bench import command
+    from minigrad.cli.commands.bench import command
 
     result = CliRunner().invoke(command, ["--models", "rnn", "--quick", "--no-torch"])
     assert result.exit_code == 0, result.output

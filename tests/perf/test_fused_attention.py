@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from models.attention import (
+from minigrad.models.attention import (
     AdditiveAttention, KVCache, MultiHeadAttention, ScaledDotProductAttention, causal_mask, padding_mask,
 )
 from perf_testutils import use_backend

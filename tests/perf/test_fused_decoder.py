@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-import models
+from minigrad import models
 from minigrad.nn._cell_math import CELLS
-from models.rnn import BahdanauDecoder
+from minigrad.models.rnn import BahdanauDecoder
 from perf_testutils import use_backend
 
 V = 9

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-import models
+from minigrad import models
 from minigrad import functional as F
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed: the benchmark reference is not checked")
@@ -76,7 +76,7 @@ def test_training_runs_track_each_other(name):
     """Same initial weights, same batches: 20 full training steps (Adam, clipping) give the same
     losses and gradient norms in both libraries, so time-to-accuracy compares the libraries' speed,
     not two different algorithms (float rounding makes them drift apart only much later)."""
-    import tasks
+    from minigrad import tasks
     from minigrad import optim
 
     torch.set_num_threads(1)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tasks
-from tasks import BOS, EOS, PAD, TaskError
+from minigrad import tasks
+from minigrad.tasks import BOS, EOS, PAD, TaskError
 
 TASK = tasks.get("reverse", vocab_size=7, min_len=1, max_len=9, train_size=203, valid_size=40, test_size=30, seed=5)
 

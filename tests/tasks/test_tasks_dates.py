@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-import tasks
-from tasks import UNK
-from tasks.dates import CASES, FIRST_DATE, FORMATS, LAST_DATE, format_date, parse_date
+from minigrad import tasks
+from minigrad.tasks import UNK
+from minigrad.tasks.dates import CASES, FIRST_DATE, FORMATS, LAST_DATE, format_date, parse_date
 
 STRPTIME = {"d": "%d", "dd": "%d", "m": "%m", "mm": "%m", "mon": "%b", "month": "%B",
             "yy": "%y", "yyyy": "%Y", "wd": "%a", "weekday": "%A"}

@@ -4,8 +4,8 @@ import doctest
 
 import pytest
 
-import tasks
-import tasks.vocab
+from minigrad import tasks
+import minigrad.tasks.vocab
 
 
 @pytest.mark.parametrize("module", [tasks, tasks.vocab])

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-import tasks
-from tasks import UNK, TaskError
+from minigrad import tasks
+from minigrad.tasks import UNK, TaskError
 
 LINES = [f"w{i} x{i % 3}\tv{i} y{i % 3}" for i in range(40)]
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tasks import EOS, PAD, AccuracyCounts, accuracy_counts, align_predictions, sequence_accuracy, token_accuracy
+from minigrad.tasks import EOS, PAD, AccuracyCounts, accuracy_counts, align_predictions, sequence_accuracy, token_accuracy
 
 TARGET = np.array([[5, 6, EOS, PAD], [7, EOS, PAD, PAD], [4, 4, 4, EOS]])
 

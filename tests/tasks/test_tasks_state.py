@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-import tasks
-from tasks import TaskError
+from minigrad import tasks
+from minigrad.tasks import TaskError
 
 SMALL = {"train_size": 200, "valid_size": 30, "test_size": 30}
 

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-import tasks
-from tasks import TaskError
+from minigrad import tasks
+from minigrad.tasks import TaskError
 
 SMALL = {"train_size": 300, "valid_size": 50, "test_size": 50}
 SYMBOL_TASKS = ["copy", "reverse", "sort"]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import tasks
-from tasks import BOS, EOS, PAD, UNK, TaskError, Vocab
+from minigrad import tasks
+from minigrad.tasks import BOS, EOS, PAD, UNK, TaskError, Vocab
 
 
 def digits_vocab() -> Vocab:
