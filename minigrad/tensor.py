@@ -13,20 +13,8 @@ import numpy as np
 
 from . import autograd
 from .dtypes import as_array, is_floating
+from ._spelling import numpy_spelling
 from .errors import BackwardError, ShapeError
-
-
-def _numpy_spelling(method):
-    """Reject PyTorch's ``dim=``/``keepdim=`` on a method that takes NumPy's ``axis=``/``keepdims=``."""
-    name = method.__name__
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        if kwargs and ("dim" in kwargs or "keepdim" in kwargs):
-            raise TypeError(f"{name}: minigrad uses NumPy spelling: axis= (not dim=) and keepdims= (not keepdim=)")
-        return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 class Size(int):
@@ -456,39 +444,40 @@ class Tensor:
     def isfinite(self): return Tensor._make(np.isfinite(self.data), False, None)
 
     # ------------------------------------------------------------------ reductions
-    # NumPy spelling (axis=, keepdims=); @_numpy_spelling turns torch's dim=/keepdim= into a clear TypeError
-    @_numpy_spelling
+    # NumPy spelling (axis=, keepdims=); @numpy_spelling turns torch's dim=/keepdim= into a clear TypeError
+    @numpy_spelling
     def sum(self, axis=None, keepdims: bool = False): return ops.sum(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def mean(self, axis=None, keepdims: bool = False): return ops.mean(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def max(self, axis=None, keepdims: bool = False): return ops.max(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def min(self, axis=None, keepdims: bool = False): return ops.min(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def var(self, axis=None, ddof: int = 0, keepdims: bool = False): return ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def std(self, axis=None, ddof: int = 0, keepdims: bool = False): return ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def logsumexp(self, axis=None, keepdims: bool = False): return ops.logsumexp(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def argmax(self, axis=None, keepdims: bool = False): return ops.argmax(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def argmin(self, axis=None, keepdims: bool = False): return ops.argmin(self, axis=axis, keepdims=keepdims)
-    @_numpy_spelling
+    @numpy_spelling
     def softmax(self, axis: int = -1): return ops.softmax(self, axis=axis)
-    @_numpy_spelling
+    @numpy_spelling
     def log_softmax(self, axis: int = -1): return ops.log_softmax(self, axis=axis)
 
     # any/all: bool results outside the graph
-    @_numpy_spelling
+    @numpy_spelling
     def any(self, axis=None, keepdims: bool = False): return Tensor._make(np.asarray(self.data.any(axis=axis, keepdims=keepdims)), False, None)  # noqa: E501
-    @_numpy_spelling
+    @numpy_spelling
     def all(self, axis=None, keepdims: bool = False): return Tensor._make(np.asarray(self.data.all(axis=axis, keepdims=keepdims)), False, None)  # noqa: E501
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape): return ops.reshape(self, *shape)
     def view(self, *shape): return ops.reshape(self, *shape)
+    @numpy_spelling
     def transpose(self, *args, axes=None):
         """Permute axes as NumPy: ``transpose(1, 0, 2)``, ``transpose((1, 0, 2))`` or
         ``transpose(axes=(1, 0, 2))``; no axes reverses them (like ``.T``)."""
@@ -498,15 +487,21 @@ class Tensor:
             args = (axes,)
         return ops.transpose(self, *args)
 
+    @numpy_spelling
     def permute(self, *axes): return ops.permute(self, *axes)
     def swapaxes(self, axis1: int, axis2: int): return ops.swapaxes(self, axis1, axis2)
+    @numpy_spelling
     def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    @numpy_spelling
     def unsqueeze(self, axis: int): return ops.unsqueeze(self, axis)
     def expand(self, *shape): return ops.expand(self, *shape)
     def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
     def flatten(self, start_axis: int = 0, end_axis: int = -1): return ops.flatten(self, start_axis, end_axis)
+    @numpy_spelling
     def take_along_axis(self, indices, axis): return ops.take_along_axis(self, indices, axis)
+    @numpy_spelling
     def split(self, sections_or_indices, axis: int = 0): return ops.split(self, sections_or_indices, axis)
+    @numpy_spelling
     def chunk(self, chunks: int, axis: int = 0): return ops.chunk(self, chunks, axis)
     def matmul(self, other): return ops.matmul(self, other)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._spelling import numpy_spelling
 from .. import kernels
 from ..autograd import Function
 from ..kernels.embedding import embedding_backward
@@ -55,11 +56,13 @@ def _along_axis(op, a, axis: int, name: str) -> Tensor:
     return op.apply(a, axis=axis)
 
 
+@numpy_spelling
 def softmax(a, axis: int = -1) -> Tensor:
     """exp(a) / sum(exp(a)) along ``axis``, shifted by the max for stability (1 for a 0-d tensor)."""
     return _along_axis(Softmax, a, axis, "softmax")
 
 
+@numpy_spelling
 def log_softmax(a, axis: int = -1) -> Tensor:
     """a - logsumexp(a) along ``axis`` (0 for a 0-d tensor)."""
     return _along_axis(LogSoftmax, a, axis, "log_softmax")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._spelling import numpy_spelling
 from ..autograd import Function
 from ._util import Tensor, float_array, normalize_axes
 
@@ -120,11 +121,13 @@ def _reduce(op, a, axis, name, **kw) -> Tensor:
     return op.apply(a, axes=axes, **kw)
 
 
+@numpy_spelling
 def sum(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (int, tuple or None for all)."""
     return _reduce(Sum, a, axis, "sum", keepdims=keepdims)
 
 
+@numpy_spelling
 def mean(a, axis=None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``."""
     return _reduce(Mean, a, axis, "mean", keepdims=keepdims)
@@ -135,6 +138,7 @@ def _check_nonempty(a, name):
         raise ValueError(f"{name}: zero-size tensor of shape {a.shape} has no {name}")
 
 
+@numpy_spelling
 def max(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Largest value over ``axis`` (values only; see ``argmax`` for indices)."""
     a = float_array(a)
@@ -142,6 +146,7 @@ def max(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return _reduce(Max, a, axis, "max", keepdims=keepdims)
 
 
+@numpy_spelling
 def min(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Smallest value over ``axis`` (values only; see ``argmin`` for indices)."""
     a = float_array(a)
@@ -149,11 +154,13 @@ def min(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return _reduce(Min, a, axis, "min", keepdims=keepdims)
 
 
+@numpy_spelling
 def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance over ``axis`` with NumPy's default ``ddof=0`` (biased)."""
     return _reduce(Var, a, axis, "var", ddof=ddof, keepdims=keepdims)
 
 
+@numpy_spelling
 def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Standard deviation: ``sqrt(var(...))``."""
     from .elementwise import sqrt
@@ -161,6 +168,7 @@ def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     return sqrt(_reduce(Var, a, axis, "std", ddof=ddof, keepdims=keepdims))
 
 
+@numpy_spelling
 def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(a))) over ``axis``, computed without overflow."""
     return _reduce(LogSumExp, a, axis, "logsumexp", keepdims=keepdims)
@@ -173,11 +181,13 @@ def _arg(fn, a, axis, keepdims, name) -> Tensor:
     return Tensor._make(np.asarray(fn(data, axis=axis, keepdims=keepdims), dtype=np.int64), False, None)
 
 
+@numpy_spelling
 def argmax(a, axis=None, keepdims: bool = False) -> Tensor:
     """Indices of the maxima (int64, no gradient); flat index when ``axis`` is None."""
     return _arg(np.argmax, a, axis, keepdims, "argmax")
 
 
+@numpy_spelling
 def argmin(a, axis=None, keepdims: bool = False) -> Tensor:
     """Indices of the minima (int64, no gradient); flat index when ``axis`` is None."""
     return _arg(np.argmin, a, axis, keepdims, "argmin")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._spelling import numpy_spelling
 from ..autograd import Function
 from ..errors import ShapeError
 from ._util import Tensor, float_array, normalize_axis
@@ -120,6 +121,7 @@ class TakeAlongAxis(Function):
         return out
 
 
+@numpy_spelling
 def take_along_axis(a, indices, axis: int) -> Tensor:
     """``numpy.take_along_axis``: gather along ``axis`` with an index array of the same ndim."""
     a = float_array(a)
@@ -165,6 +167,7 @@ def _shapes(tensors) -> str:
     return ", ".join(str(t.shape) for t in tensors)
 
 
+@numpy_spelling
 def concat(tensors, axis: int | None = 0) -> Tensor:
     """Join tensors along an existing axis; all other axes must match.
     ``axis=None`` flattens each tensor first, as ``numpy.concatenate``."""
@@ -183,6 +186,7 @@ def concat(tensors, axis: int | None = 0) -> Tensor:
     return Concat.apply(*tensors, axis=axis)
 
 
+@numpy_spelling
 def stack(tensors, axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
     tensors = [float_array(t) for t in tensors]
@@ -223,6 +227,7 @@ def pad(a, pad_width, value: float = 0.0) -> Tensor:
 # ---------------------------------------------------------------- splitting (slices of the input)
 
 
+@numpy_spelling
 def split(a, sections_or_indices, axis: int = 0) -> list[Tensor]:
     """``numpy.split``: an int N gives N equal pieces (an error if it does not divide);
     indices [i, j, ...] give the slices ``[:i], [i:j], ..., [last:]`` along ``axis``, with
@@ -242,6 +247,7 @@ def split(a, sections_or_indices, axis: int = 0) -> list[Tensor]:
     return [getitem(a, lead + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
+@numpy_spelling
 def chunk(a, chunks: int, axis: int = 0) -> list[Tensor]:
     """PyTorch's chunk: pieces of ceil(size / chunks) along ``axis``; the last may be smaller
     (so there may be fewer than ``chunks``); an empty axis gives ``chunks`` empty pieces."""
@@ -291,6 +297,7 @@ def _permute(a, axes: tuple, op: str) -> Tensor:
     return Transpose.apply(a, axes=axes)
 
 
+@numpy_spelling
 def transpose(a, *args, axes=None) -> Tensor:
     """Permute axes like ``numpy.transpose``: ``transpose(a, 1, 0, 2)``, ``transpose(a, (1, 0, 2))``
     or ``transpose(a, axes=(1, 0, 2))``; no axes reverses them (like ``.T``)."""
@@ -299,6 +306,7 @@ def transpose(a, *args, axes=None) -> Tensor:
     return _permute(a, args if axes is None else (axes,), "transpose")
 
 
+@numpy_spelling
 def permute(a, *axes) -> Tensor:
     """PyTorch's name for a full ``transpose(*axes)``."""
     if not axes:
@@ -315,6 +323,7 @@ def swapaxes(a, axis1: int, axis2: int) -> Tensor:
     return Transpose.apply(a, axes=tuple(order))
 
 
+@numpy_spelling
 def squeeze(a, axis=None) -> Tensor:
     """Remove length-1 axes (all, or the given ones, which must have length 1, as NumPy)."""
     a = float_array(a)
@@ -329,6 +338,7 @@ def squeeze(a, axis=None) -> Tensor:
     return reshape(a, shape)
 
 
+@numpy_spelling
 def unsqueeze(a, axis: int) -> Tensor:
     """Insert a length-1 axis at ``axis`` (``numpy.expand_dims``)."""
     a = float_array(a)
