@@ -309,7 +309,10 @@ def _call_backward(node: Function, grad: np.ndarray) -> tuple:
 
 def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
     # A fresh array each time: gradients may alias each other (add passes one array to both inputs).
-    tensor.grad = np.array(grad, dtype=tensor.data.dtype, copy=True) if tensor.grad is None else tensor.grad + grad
+    if tensor.grad is None:
+        tensor.grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+    else:  # asarray: the sum of two 0-d arrays is a NumPy scalar, and .grad is always an ndarray
+        tensor.grad = np.asarray(tensor.grad + grad, dtype=tensor.data.dtype)
 
 
 def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):

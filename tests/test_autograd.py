@@ -32,6 +32,16 @@ def test_grad_is_an_ndarray_with_the_leaf_shape_and_dtype():
     np.testing.assert_allclose(x.grad, [[1, 2, 3], [1, 2, 3]])
 
 
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+@pytest.mark.parametrize("build", [lambda x: x * x, lambda x: x + x, lambda x: (x * 3) * x])
+def test_a_0d_leaf_used_twice_keeps_an_ndarray_grad(dtype, build):
+    x = mg.tensor(2.0, dtype=dtype, requires_grad=True)
+    build(x).backward()
+    build(x).backward()  # accumulation keeps the type too
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad.dtype == dtype
+    x.grad[...] = 0  # writable, as for every other shape
+
+
 def test_broadcast_inputs_get_summed_gradients():
     a = mg.tensor(np.ones((2, 1, 3)), requires_grad=True)
     b = mg.tensor(np.ones((4, 1)), requires_grad=True)
