@@ -2,8 +2,9 @@
 
 ``gradcheck(fn, inputs)`` perturbs every element of every input that requires
 grad by +-eps, and compares (f(x+eps) - f(x-eps)) / 2eps with what backward gives.
-A non-scalar output is reduced through a fixed random projection
-``sum(out * P)``, which checks the whole Jacobian-vector product at once.
+A scalar output is differentiated as it is; a non-scalar output (or several outputs)
+is reduced through a fixed random projection ``sum(out * P)``, which checks the whole
+vector-Jacobian product at once.
 ``gradient_errors`` does the same comparison and returns the errors as numbers
 (``minigrad gradcheck`` prints them for every op of ``minigrad.optable``).
 """
@@ -51,6 +52,7 @@ class GradientErrors:
     inputs: list["InputErrors"]
     atol: float
     rtol: float
+    projected: bool = False  # the gradients are of sum(out * P), P a fixed random array
 
     @property
     def max_abs(self) -> float:
@@ -135,9 +137,11 @@ def gradient_errors(
     with enable_grad():
         first = fn(*prepared)
         rng = np.random.default_rng(seed)
-        projections = [rng.standard_normal(o.shape) for o in _outputs(first)]
-        if not projections:
+        outputs = _outputs(first)
+        if not outputs:
             raise GradcheckError("gradcheck: fn returned no floating-point output")
+        projected = len(outputs) > 1 or outputs[0].shape != ()
+        projections = [rng.standard_normal(o.shape) if projected else np.ones(()) for o in outputs]
         loss = _scalar(first, projections)
         if not loss.requires_grad:
             raise GradcheckError("gradcheck: the output does not depend on any input that requires grad")
@@ -162,7 +166,7 @@ def gradient_errors(
             flat[j] = original
             numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
         results.append(InputErrors(i, analytic, numeric, atol, rtol))
-    return GradientErrors(results, atol, rtol)
+    return GradientErrors(results, atol, rtol, projected)
 
 
 def gradcheck(
@@ -178,14 +182,18 @@ def gradcheck(
     Every input Tensor that requires grad is converted to float64 (the check is
     meaningless in float32) and checked element by element. Raises
     ``GradcheckError`` naming the input (0-based), the worst element's index,
-    the analytic and numeric values and the error. ``gradient_errors`` gives the
-    same comparison as numbers instead of a verdict.
+    the analytic and numeric values and the error: for a scalar output the true
+    gradients; for any other output, the gradients of the projection ``sum(out * P)``
+    (the message says so). ``gradient_errors`` gives the same comparison as numbers
+    instead of a verdict.
     """
-    for result in gradient_errors(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed).inputs:
+    errors = gradient_errors(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    of = " of sum(output * P), P a fixed random array," if errors.projected else ""
+    for result in errors.inputs:
         if not result.passed:
             worst = result.worst()
             raise GradcheckError(
-                f"gradcheck: gradient of input {result.index} is wrong at index {worst}: "
+                f"gradcheck: gradient{of} of input {result.index} is wrong at index {worst}: "
                 f"analytic {result.analytic[worst]:.6g}, numeric {result.numeric[worst]:.6g}, "
                 f"error {result.error[worst]:.3g} > atol {atol} + rtol {rtol} * |numeric|"
             )

@@ -76,6 +76,33 @@ def test_a_wrong_backward_is_caught():
         mg.gradcheck(lambda t: BadSquare.apply(t), [x])
 
 
+class DoubledSquare(mg.Function):
+    """x * x with a backward twice too large."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return 4 * x * grad
+
+
+def test_a_scalar_output_reports_the_true_gradients():
+    x = mg.tensor(1.25, dtype=mg.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(lambda t: DoubledSquare.apply(t), [x])
+    assert "gradient of input 0 is wrong at index (): analytic 5, numeric 2.5," in str(info.value)
+
+
+def test_a_non_scalar_output_says_its_numbers_are_projected():
+    x = mg.tensor([1.25, 2.0], dtype=mg.float64, requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match=r"gradient of sum\(output \* P\), P a fixed random array, of input 0"):
+        mg.gradcheck(lambda t: DoubledSquare.apply(t), [x])
+
+
 def test_a_missing_gradient_contribution_is_caught():
     class HalfSum(mg.Function):
         @staticmethod
