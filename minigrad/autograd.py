@@ -199,6 +199,27 @@ class Function:
     The instance is the graph node: ``ctx.needs_input_grad[i]`` says whether input
     ``i`` requires grad (already set when ``forward`` runs, as in PyTorch), and
     ``ctx.saved`` holds what ``save_for_backward`` got.
+
+    Several outputs: ``forward`` returns a tuple of arrays, ``apply`` returns a tuple of
+    Tensors, and ``backward(ctx, *grads)`` gets one gradient per output. An output that
+    received no gradient (unused, or used only outside the graph) arrives as zeros of its
+    shape, as in PyTorch; after ``ctx.set_materialize_grads(False)`` it arrives as None.
+    ``ctx.mark_non_differentiable(*outputs)`` (inside forward, with the arrays it returns)
+    makes those outputs constants: they do not require grad, and their gradient is never
+    asked for (integer and bool outputs are always constants)::
+
+        class MinMax(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.min(), x.max()
+
+            @staticmethod
+            def backward(ctx, grad_min, grad_max):
+                (x,) = ctx.saved
+                return grad_min * (x == x.min()) + grad_max * (x == x.max())
+
+        low, high = MinMax.apply(t)
     """
 
     # Class-level defaults: a node only stores what differs (creating nodes is on the hot path).
@@ -207,11 +228,23 @@ class Function:
     saved: tuple | None = ()
     freed: bool = False
     created_at: str | None = None
+    n_outputs: int = 1
+    outputs_meta: tuple = ()  # ((shape, dtype), ...) of a node with several outputs, for zero gradients
+    materialize_grads: bool = True
+    non_differentiable: tuple = ()
 
     # --- used inside forward
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays (or anything) for backward; freed after backward runs."""
         self.saved = arrays
+
+    def mark_non_differentiable(self, *outputs: np.ndarray) -> None:
+        """Declare some of the arrays forward returns to be constants (indices, counts, masks)."""
+        self.non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """False: an output that received no gradient reaches backward as None instead of zeros."""
+        self.materialize_grads = bool(value)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -247,14 +280,37 @@ class Function:
         if _State.anomaly:
             ctx.created_at = _user_location()
         out = cls.forward(ctx, *arrays, **kwargs)
+        if type(out) is tuple:
+            return _multiple_outputs(ctx, inputs, out, record)
         if type(out) is not np.ndarray and not isinstance(out, np.ndarray):
             out = np.asarray(out)
         if _State.anomaly:
             _check_finite(out, "forward", ctx)
-        if record and out.dtype.kind == "f":
+        if record and out.dtype.kind == "f" and not ctx.non_differentiable:
             ctx.parents = inputs
             return _Tensor._make(out, True, ctx)
         return _Tensor._make(out, False, None)
+
+
+def _multiple_outputs(ctx: Function, inputs: tuple, outs: tuple, record: bool) -> tuple:
+    """The Tensors of a forward that returned a tuple: output i has ``_output_nr`` i."""
+    outs = tuple(o if isinstance(o, np.ndarray) else np.asarray(o) for o in outs)
+    constant = [o.dtype.kind != "f" or any(o is c for c in ctx.non_differentiable) for o in outs]
+    if _State.anomaly:
+        for o in outs:
+            _check_finite(o, "forward", ctx)
+    if not record or all(constant):
+        return tuple(_Tensor._make(o, False, None) for o in outs)
+    ctx.parents = inputs
+    ctx.n_outputs = len(outs)
+    ctx.outputs_meta = tuple((o.shape, o.dtype) for o in outs)
+    tensors = []
+    for i, (o, const) in enumerate(zip(outs, constant)):
+        t = _Tensor._make(o, False, None) if const else _Tensor._make(o, True, ctx)
+        t._output_nr = i
+        tensors.append(t)
+    ctx.non_differentiable = ()  # the arrays themselves are not needed after this
+    return tuple(tensors)
 
 
 # --------------------------------------------------------------------------- engine
@@ -296,8 +352,13 @@ def topological_order(root: Function) -> list[Function]:
     return post_order
 
 
-def _call_backward(node: Function, grad: np.ndarray) -> tuple:
-    grads = type(node).backward(node, grad)
+def _call_backward(node: Function, grad) -> tuple:
+    if node.n_outputs == 1:
+        grads = type(node).backward(node, grad)
+    else:  # one gradient per output: zeros (or None) where none arrived
+        if node.materialize_grads:
+            grad = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(grad, node.outputs_meta)]
+        grads = type(node).backward(node, *grad)
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     if len(grads) != len(node.parents):
@@ -315,11 +376,25 @@ def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
         tensor.grad = np.asarray(tensor.grad + grad, dtype=tensor.data.dtype)
 
 
+def _add_pending(pending: dict, tensor, grad: np.ndarray) -> None:
+    """Add ``grad`` to what has reached ``tensor``'s output of its node so far."""
+    node = tensor.grad_fn
+    key = id(node)
+    if node.n_outputs == 1:
+        previous = pending.get(key)
+        pending[key] = grad if previous is None else previous + grad
+        return
+    slots = pending.setdefault(key, [None] * node.n_outputs)
+    i = tensor._output_nr
+    slots[i] = grad if slots[i] is None else slots[i] + grad
+
+
 def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
     """Back-propagate ``grad`` from ``root_tensor``, yielding after each node.
 
     Yields ``(node, grad_out, grads_in)``: the node, the gradient that reached its
-    output, and what it passed to each input (None where nothing was passed). The
+    output (for a node with several outputs, a tuple with None for an output that got
+    none), and what it passed to each input (None where nothing was passed). The
     leaves' ``.grad`` are already updated when a step is yielded. ``run_backward``
     simply exhausts this generator; the graph tools step through it.
     """
@@ -327,7 +402,8 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
     if root is None:
         _accumulate_leaf(root_tensor, grad)
         return
-    pending: dict[int, np.ndarray] = {id(root): grad}
+    pending: dict[int, Any] = {}
+    _add_pending(pending, root_tensor, grad)
     for node in topological_order(root):
         grad_out = pending.pop(id(node), None)
         if grad_out is None:
@@ -337,6 +413,8 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
                 f"backward through {node.name} a second time: its saved arrays were freed by the first backward; "
                 "pass retain_graph=True to the first backward() to keep them"
             )
+        if node.n_outputs != 1:
+            grad_out = tuple(grad_out)
         grads_in = _call_backward(node, grad_out)
         passed = []
         for parent, g, needed in zip(node.parents, grads_in, node.needs_input_grad):
@@ -356,9 +434,7 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
             if parent.grad_fn is None:
                 _accumulate_leaf(parent, g)
             else:
-                key = id(parent.grad_fn)
-                previous = pending.get(key)
-                pending[key] = g if previous is None else previous + g
+                _add_pending(pending, parent, g)
                 if parent._retains_grad:
                     _accumulate_leaf(parent, g)
         if not retain_graph:

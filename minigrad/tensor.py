@@ -54,7 +54,8 @@ class Tensor:
     ``minigrad.tensor`` copies.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_retains_grad", "name", "__weakref__")
+    # _output_nr: which output of grad_fn this tensor is (0 but for ops with several outputs)
+    __slots__ = ("data", "grad", "grad_fn", "_output_nr", "_requires_grad", "_retains_grad", "name", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False):
@@ -63,6 +64,7 @@ class Tensor:
         self.data = as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
+        self._output_nr = 0
         self.name = None
         self._retains_grad = False
         self._requires_grad = False
@@ -75,6 +77,7 @@ class Tensor:
         t.data = data
         t.grad = None
         t.grad_fn = grad_fn
+        t._output_nr = 0
         t.name = None
         t._requires_grad = requires_grad
         t._retains_grad = False
