@@ -27,6 +27,9 @@ import numpy as np
 from . import autograd
 from .tensor import Tensor
 
+_NO_MORE = object()  # what next() returns when a node has no inputs left
+_NO_LIMIT = 1 << 30  # columns: wider than any line a graph prints
+
 
 def _graph_tensors(root: Tensor) -> list[Tensor]:
     """Every tensor reachable from ``root`` through grad_fn links, root first (iterative)."""
@@ -80,35 +83,39 @@ def _describe(t: Tensor, label: str) -> str:
 
 def graph_tree(root: Tensor):
     """The graph of ``root`` as a ``rich.tree.Tree``: op, shape, dtype, which inputs
-    require grad and what each node saved for backward. A subgraph reached twice is
-    shown once and then referred to."""
+    require grad and what each node saved for backward. A tensor reached twice is shown in
+    full where the tree first prints it; every later occurrence, further down the printed
+    tree, is one line "label  (shown above)"."""
     from rich.text import Text
     from rich.tree import Tree
 
     names = labels(root)
     tree = Tree(Text(_describe(root, names[id(root)])))
     shown = {id(root)}
-    stack: list[tuple[Any, Tensor]] = [(tree, root)]
+    # Depth first, each input's whole subtree before the next input: the order the tree prints in.
+    stack: list[tuple[Any, Iterator[Any]]] = [(tree, _inputs(root))]
     while stack:
-        branch, t = stack.pop()
-        if t.grad_fn is None:
-            continue
-        children = []
-        for parent in t.grad_fn.parents:
-            if not isinstance(parent, Tensor):
-                branch.add(Text(f"constant {type(parent).__name__} {np.shape(parent)}"))
-                continue
-            if id(parent) in shown:
-                branch.add(Text(f"{names[id(parent)]}  (shown above)"))
-                continue
+        branch, inputs = stack[-1]
+        parent = next(inputs, _NO_MORE)
+        if parent is _NO_MORE:
+            stack.pop()
+        elif not isinstance(parent, Tensor):
+            branch.add(Text(f"constant {type(parent).__name__} {np.shape(parent)}"))
+        elif id(parent) in shown:
+            branch.add(Text(f"{names[id(parent)]}  (shown above)"))
+        else:
             shown.add(id(parent))
-            children.append((branch.add(Text(_describe(parent, names[id(parent)]))), parent))
-        stack.extend(reversed(children))
+            stack.append((branch.add(Text(_describe(parent, names[id(parent)]))), _inputs(parent)))
     return tree
 
 
+def _inputs(t: Tensor) -> Iterator[Any]:
+    """The inputs of the op that made ``t`` (tensors and constants), in order; none for a leaf."""
+    return iter(t.grad_fn.parents if t.grad_fn is not None else ())
+
+
 def format_graph(root: Tensor, width: int = 120) -> str:
-    """The tree of ``graph_tree`` rendered as plain text."""
+    """The tree of ``graph_tree`` rendered as plain text, lines wrapped at ``width``."""
     from rich.console import Console
 
     buffer = io.StringIO()
@@ -117,10 +124,29 @@ def format_graph(root: Tensor, width: int = 120) -> str:
 
 
 def print_graph(root: Tensor, console=None) -> None:
-    """Print the graph of ``root`` as a tree to the terminal (Rich)."""
+    """Print the graph of ``root`` as a tree (Rich; ``console`` defaults to standard output).
+
+    On a terminal long lines wrap at its width. Anywhere else (a pipe, a file) every node
+    stays on one line, however long, so no description is split.
+    """
     from rich.console import Console
 
-    (console or Console()).print(graph_tree(root))
+    console = console or Console()
+    tree = graph_tree(root)
+    if console.is_terminal:
+        console.print(tree)
+    else:
+        _print_unwrapped(console, tree)
+
+
+def _print_unwrapped(console, renderable) -> None:
+    """Print ``renderable`` at the width its longest line needs, whatever the console's width."""
+    from rich.measure import Measurement
+    from rich.segment import Segments
+
+    width = Measurement.get(console, console.options.update_width(_NO_LIMIT), renderable).maximum
+    lines = console.render_lines(renderable, console.options.update_width(max(width, 1)), pad=False, new_lines=True)
+    console.print(Segments([segment for line in lines for segment in line]), crop=False)
 
 
 def _dot_escape(text: str) -> str:

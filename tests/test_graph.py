@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,40 @@ def test_shared_subgraph_is_shown_once():
     z = (y + y).sum()
     text = graph.format_graph(z)
     assert text.count("Mul#") == 2 and "(shown above)" in text
+
+
+def _shared_below_a_sibling():
+    # f = sum(2 e^x + e^x): Add's first input (Mul) reaches Exp, which is also Add's second input
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x.name = "x"
+    e = mg.exp(x)
+    return (e * 2 + e).sum()
+
+
+def test_a_node_referred_to_as_shown_above_is_printed_in_full_above_it():
+    lines = graph.format_graph(_shared_below_a_sibling()).splitlines()
+    references = [i for i, line in enumerate(lines) if line.endswith("(shown above)")]
+    assert references
+    for i in references:
+        label = lines[i].split()[-3]  # "│   └── Exp#3  (shown above)" -> "Exp#3"
+        full = [j for j, line in enumerate(lines) if f"{label}  {label.split('#')[0]}  shape=" in line
+                or f"{label}  leaf  shape=" in line]
+        assert len(full) == 1 and full[0] < i, (label, lines)
+
+
+def test_print_graph_off_a_terminal_keeps_each_node_on_one_line():
+    from rich.console import Console
+
+    mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, no]  saved: (2,), int"
+    f = _shared_below_a_sibling()
+    piped = io.StringIO()
+    graph.print_graph(f, console=Console(file=piped, width=40))  # a file: not a terminal
+    lines = piped.getvalue().splitlines()
+    assert len(lines) == 7, lines  # Sum, Add, Mul, Exp, x, the constant 2, Exp again: one line each
+    assert any(line.endswith(mul) for line in lines), lines
+    terminal = io.StringIO()
+    graph.print_graph(f, console=Console(file=terminal, width=40, force_terminal=True, color_system=None))
+    assert max(len(line) for line in terminal.getvalue().splitlines()) <= 40  # a terminal: wrapped to its width
 
 
 def test_dot_text_has_every_tensor_op_and_edge():

@@ -231,8 +231,8 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
                        "(create its inputs with requires_grad=True)")
 
     console = Console(highlight=False)
-    console.print(f"[bold]graph of {label}[/bold]  value {root.item():.6g}")
-    console.print(graph.graph_tree(root))
+    console.print(f"[bold]graph of {label}[/bold]  value {root.item():.6g}", soft_wrap=True)
+    graph.print_graph(root, console)  # into a pipe or a file: one line per node, never split
     dot_text = graph.to_dot(root)
     if dot_path:
         with writing(dot_path, "--dot"):

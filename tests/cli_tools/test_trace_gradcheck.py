@@ -99,6 +99,16 @@ def test_trace_of_a_user_file_shows_tree_steps_and_hand_computed_gradients(targe
     assert any("│ w " in l and "norm 2.236 [1, 2]" in l for l in lines_of(table))
 
 
+def test_trace_into_a_pipe_prints_each_node_of_the_tree_on_one_line(target_file):
+    # CliRunner's output is not a terminal: an 80-column width must not split a node's description
+    result = CliRunner().invoke(trace_cmd.command, [f"{target_file}:loss"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    tree = lines_of(result.output[: result.output.index("backward of ")])[1:-1]
+    mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, yes]  saved: (2,), (2,)"
+    assert any(line.endswith(mul) for line in tree), tree
+    assert len(tree) == 6, tree  # Sum, Add, Mul, x, w, the constant 0.5
+
+
 def test_trace_scalar_demo_matches_the_chain_rule_by_hand():
     x, y = 0.5, -1.25
     c, d = math.tanh(x * y + y), math.exp(x)
