@@ -101,23 +101,29 @@ class ProgressCallback(Callback):
 
 
 def metrics_table(metrics: dict[str, dict[str, Any]], title: str = "results") -> Table:
-    """Rows train/valid/test; columns loss, (language models: bits per token,) token
-    accuracy, exact-sequence accuracy."""
-    bits = any(m.get("bits_per_token") is not None for m in metrics.values())
+    """Rows train/valid/test; columns loss, token accuracy and exact-sequence accuracy. A
+    language model's metrics (they carry "bits_per_token") get bits per token instead of
+    the exact-sequence accuracy, which a language model does not have."""
+    language_model = any("bits_per_token" in m for m in metrics.values())
     table = Table(title=title, title_justify="left")
     table.add_column("split", style="bold")
     table.add_column("loss", justify="right")
-    if bits:
+    if language_model:
         table.add_column("bits/token", justify="right")
     table.add_column("token accuracy", justify="right")
-    table.add_column("exact-sequence accuracy", justify="right")
+    if not language_model:
+        table.add_column("exact-sequence accuracy", justify="right")
     table.add_column("examples", justify="right", style="dim")
     for split in ("train", "valid", "test"):
         if split in metrics:
             m = metrics[split]
-            cells = [split, number(m.get("loss"))] + ([number(m.get("bits_per_token"), 3)] if bits else [])
-            table.add_row(*cells, percent(m.get("token_accuracy")), percent(m.get("sequence_accuracy")),
-                          str(m.get("examples", "")))
+            cells = [split, number(m.get("loss"))]
+            if language_model:
+                cells.append(number(m.get("bits_per_token"), 3))
+            cells.append(percent(m.get("token_accuracy")))
+            if not language_model:
+                cells.append(percent(m.get("sequence_accuracy")))
+            table.add_row(*cells, str(m.get("examples", "")))
     return table
 
 

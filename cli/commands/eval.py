@@ -27,7 +27,8 @@ def command(checkpoint: str, split: str, beam_size: int | None, batch_size: int 
             data: str | None, as_json: bool) -> None:
     """Evaluate a checkpoint on a split.
 
-    Prints loss, token accuracy and exact-sequence accuracy (see models.training).
+    Prints loss, token accuracy and exact-sequence accuracy (see models.training); for
+    a language model loss, bits per token and next-token accuracy.
     """
     from minigrad import tasks
     from minigrad.models.training import evaluate

@@ -102,3 +102,16 @@ def test_eval_of_a_language_model_defaults_to_its_test_split(lm_checkpoint):
     assert doc["test"]["loss"] == pytest.approx(trained["metrics"]["test"]["loss"], rel=1e-5)
     every = json.loads(CliRunner().invoke(cli, ["eval", str(ckpt), "--split", "all", "--json"]).output)
     assert set(every) == {"train", "valid", "test"}
+
+
+def test_result_tables_of_a_language_model_have_no_exact_sequence_column(runner, text_file, lm_checkpoint):
+    from minigrad.cli.main import cli
+
+    shown = train(runner, ["--task", "text", "--data", text_file, *[a for a in TINY_LM if a != "--quiet"], "--steps", "4"])
+    assert shown.exit_code == 0, shown.output
+    evaluated = runner.invoke(cli, ["eval", str(lm_checkpoint[0]), "--split", "all"], env={"COLUMNS": "200"})
+    assert evaluated.exit_code == 0, evaluated.output
+    for output in (shown.output, evaluated.output):
+        table = output[output.index("┏"):output.index("└")]
+        assert "bits/token" in table and "token accuracy" in table, output
+        assert "exact-sequence" not in table and "—" not in table, output  # no column of empty cells
