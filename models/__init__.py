@@ -17,7 +17,10 @@ max_len)``. ``lm`` is the decoder-only language model (``models.lm``): one vocab
 
 Hyper-parameters are the fields of ``config_for(name)`` (a dataclass holding the defaults);
 the special token ids ``pad_id``, ``bos_id``, ``eos_id`` (0, 1, 2) are separate keyword
-arguments of ``build``. This package never imports ``tasks`` or ``cli``.
+arguments of ``build``. ``parameter_count(name, src_vocab, tgt_vocab, **hyper)`` counts the
+parameters ``build`` would make without building (``training_memory``: the bytes training
+keeps for them), so a size no machine can hold is refused before anything is allocated.
+This package never imports ``tasks`` or ``cli``.
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ from .attention import (
     BahdanauAttention, KVCache, LuongAttention, MultiHeadAttention, causal_mask, padding_mask,
     scaled_dot_product_attention,
 )
-from .base import Seq2Seq
-from .lm import LanguageModel, LMConfig
-from .rnn import RNNConfig, RNNSeq2Seq
-from .transformer import Transformer, TransformerConfig, TransformerEncoderModel
+from .base import Seq2Seq, check_int
+from .lm import LanguageModel, LMConfig, lm_parameter_count
+from .rnn import RNNConfig, RNNSeq2Seq, rnn_parameter_count
+from .transformer import Transformer, TransformerConfig, TransformerEncoderModel, transformer_parameter_count
 
 _Builder = Callable[..., Seq2Seq]
 
@@ -58,6 +61,19 @@ _REGISTRY: dict[str, tuple[type, _Builder]] = {
     "encoder": (TransformerConfig, TransformerEncoderModel),
     "lm": (LMConfig, _lm),
 }
+
+# (config, src_vocab_size, tgt_vocab_size) -> the number of parameters the builder above would make.
+_PARAMETER_COUNTS: dict[str, Callable[[Any, int, int], int]] = {
+    "rnn": lambda config, src, tgt: rnn_parameter_count(config, src, tgt, None),
+    "rnn-attn": lambda config, src, tgt: rnn_parameter_count(config, src, tgt, "bahdanau"),
+    "rnn-luong": lambda config, src, tgt: rnn_parameter_count(config, src, tgt, "luong"),
+    "transformer": lambda config, src, tgt: transformer_parameter_count(config, src, tgt, decoder=True),
+    "encoder": lambda config, src, tgt: transformer_parameter_count(config, src, tgt, decoder=False),
+    "lm": lambda config, src, tgt: lm_parameter_count(config, src),
+}
+# Training keeps four float32 numbers per parameter: the parameter, its gradient and Adam's two moments.
+BYTES_PER_PARAMETER = 4
+TRAINING_COPIES = 4
 
 
 def names() -> list[str]:
@@ -94,7 +110,14 @@ def build(name: str, src_vocab_size: int | None = None, tgt_vocab_size: int | No
         src_vocab_size = vocab_size
     if src_vocab_size is None:
         raise TypeError(f"build({name!r}): the vocabulary size is missing: build({name!r}, vocab_size, ...)")
-    config_cls, make = _entry(name)
+    config = _config(name, hyper)
+    tgt_vocab_size = src_vocab_size if tgt_vocab_size is None else tgt_vocab_size
+    return _entry(name)[1](src_vocab_size, tgt_vocab_size, config, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+
+
+def _config(name: str, hyper: dict[str, Any]) -> Any:
+    """``config_for(name)`` with ``hyper`` applied and validated; ValueError naming an unknown or bad field."""
+    config_cls = _entry(name)[0]
     valid = [f.name for f in fields(config_cls)]
     unknown = [key for key in hyper if key not in valid]
     if unknown:
@@ -102,9 +125,30 @@ def build(name: str, src_vocab_size: int | None = None, tgt_vocab_size: int | No
             f"unknown hyper-parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for model {name!r}; "
             f"valid: {', '.join(valid)}"
         )
-    config = replace(config_cls(), **hyper).validate()
+    return replace(config_cls(), **hyper).validate()
+
+
+def parameter_count(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, **hyper: Any) -> int:
+    """How many parameters ``build(name, src_vocab_size, tgt_vocab_size, **hyper)`` would have.
+
+    Counted from the sizes, without building anything, so it answers at once for sizes no
+    machine could allocate. ``hyper`` is checked as ``build`` checks it (ValueError); the
+    checks that need the vocabularies together (one vocabulary for ``lm``, equal ones for a
+    tied ``encoder``) are left to ``build``.
+    """
+    config = _config(name, hyper)
+    for label, size in (("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size)):
+        if size is not None:
+            check_int(f"parameter_count({name!r})", label, size)
     tgt_vocab_size = src_vocab_size if tgt_vocab_size is None else tgt_vocab_size
-    return make(src_vocab_size, tgt_vocab_size, config, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+    return _PARAMETER_COUNTS[name](config, src_vocab_size, tgt_vocab_size)
+
+
+def training_memory(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, **hyper: Any) -> int:
+    """Bytes that training ``build(name, ...)`` keeps for as long as it runs: each float32 parameter,
+    its gradient and Adam's two moment buffers (activations come on top, and grow with the batch)."""
+    count = parameter_count(name, src_vocab_size, tgt_vocab_size, **hyper)
+    return TRAINING_COPIES * BYTES_PER_PARAMETER * count
 
 
 def __getattr__(name: str) -> Any:
@@ -118,7 +162,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "build", "names", "config_for", "Seq2Seq", "RNNConfig", "RNNSeq2Seq", "TransformerConfig", "Transformer",
+    "build", "names", "config_for", "parameter_count", "training_memory",
+    "Seq2Seq", "RNNConfig", "RNNSeq2Seq", "TransformerConfig", "Transformer",
     "TransformerEncoderModel", "LMConfig", "LanguageModel", "MultiHeadAttention", "BahdanauAttention", "LuongAttention", "KVCache",
     "scaled_dot_product_attention", "causal_mask", "padding_mask",
 ]

@@ -86,6 +86,11 @@ def eval_mode(module: Module) -> Iterator[None]:
             m.training = flag
 
 
+def linear_parameters(in_features: int, out_features: int, bias: bool = True) -> int:
+    """Parameters of ``Linear(in_features, out_features, bias)``: the (out, in) weight and the (out,) bias."""
+    return out_features * in_features + (out_features if bias else 0)
+
+
 def log_softmax_array(logits: np.ndarray) -> np.ndarray:
     """log_softmax over the last axis, in float64 (beam scores accumulate)."""
     x = logits.astype(np.float64)

@@ -44,8 +44,8 @@ from minigrad.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleLis
 from minigrad.rng import default_generator
 
 from .attention import KVCache, causal_mask
-from .base import as_tokens, check_int, eval_mode
-from .transformer import EncoderLayer, check_block_config
+from .base import as_tokens, check_int, eval_mode, linear_parameters
+from .transformer import EncoderLayer, block_parameters, check_block_config
 
 TokensLike = Any  # a 1-D or 2-D integer ndarray, Tensor or list
 
@@ -68,6 +68,14 @@ class LMConfig:
         check_block_config(self, ints=("d_model", "num_heads", "ff_dim", "num_layers", "block_size"),
                            flags=("tie_embeddings",))
         return self
+
+
+def lm_parameter_count(config: LMConfig, vocab_size: int) -> int:
+    """How many parameters ``LanguageModel(vocab_size, config)`` has, counted from the sizes alone
+    (nothing is allocated): the token and position tables, the blocks, ``ln_f`` and ``lm_head``."""
+    d = config.d_model
+    count = (vocab_size + config.block_size) * d + config.num_layers * block_parameters(d, config.ff_dim) + 2 * d
+    return count + (0 if config.tie_embeddings else linear_parameters(d, vocab_size, bias=False))
 
 
 # =============================================================================== sampling

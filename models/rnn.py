@@ -34,7 +34,7 @@ from minigrad.nn._cell_math import CellMath
 from minigrad.rng import default_generator
 
 from .attention import LUONG_SCORES, BahdanauAttention, LuongAttention
-from .base import Seq2Seq, TokensLike, as_tokens, check_int, check_probability
+from .base import Seq2Seq, TokensLike, as_tokens, check_int, check_probability, linear_parameters
 
 CELLS = ("gru", "lstm")
 ATTENTIONS = (None, "bahdanau", "luong")
@@ -67,6 +67,43 @@ class RNNConfig:
         if self.luong_score not in LUONG_SCORES:
             raise ValueError(f"{owner}: luong_score must be one of {', '.join(LUONG_SCORES)}, got {self.luong_score!r}")
         return self
+
+
+def rnn_parameter_count(config: RNNConfig, src_vocab_size: int, tgt_vocab_size: int,
+                        attention: str | None = None) -> int:
+    """How many parameters ``RNNSeq2Seq(src_vocab_size, tgt_vocab_size, config, attention)`` has,
+    counted from the sizes alone (nothing is allocated), submodule by submodule as it builds them."""
+    E, H, L = config.embed_dim, config.hidden_dim, config.num_layers
+    D = 2 if config.bidirectional else 1
+    enc_dim = D * H
+    gates = CELL_MATH[config.cell].gates
+    count = (src_vocab_size + tgt_vocab_size) * E + _recurrent_parameters(gates, E, H, L, D)
+    if config.bidirectional:
+        count += linear_parameters(enc_dim, H) * (2 if config.cell == "lstm" else 1)  # bridge_h (and bridge_c)
+    if attention is None:
+        return count + _recurrent_parameters(gates, E, H, L, 1) + linear_parameters(H, tgt_vocab_size)
+    extra = enc_dim if attention == "bahdanau" else H
+    count += _cell_parameters(gates, E + extra, H) + (L - 1) * _cell_parameters(gates, H, H)
+    if attention == "bahdanau":
+        attend = linear_parameters(H, H, bias=False) + linear_parameters(enc_dim, H) + linear_parameters(H, 1, bias=False)
+        return count + attend + linear_parameters(H + enc_dim, tgt_vocab_size)
+    score = {"dot": 0, "general": linear_parameters(enc_dim, H, bias=False),
+             "concat": linear_parameters(H, H, bias=False) + linear_parameters(enc_dim, H) + linear_parameters(H, 1, bias=False)}
+    combine = linear_parameters(enc_dim + H, H, bias=False)
+    return count + score[config.luong_score] + combine + linear_parameters(H, tgt_vocab_size)
+
+
+def _cell_parameters(gates: int, input_size: int, hidden_size: int) -> int:
+    """weight_ih (G*H, in), weight_hh (G*H, H) and the two (G*H,) biases of one cell."""
+    rows = gates * hidden_size
+    return rows * (input_size + hidden_size) + 2 * rows
+
+
+def _recurrent_parameters(gates: int, input_size: int, hidden_size: int, num_layers: int, directions: int) -> int:
+    """A GRU/LSTM stack: one cell per layer and direction; layers past the first read directions * H."""
+    first = _cell_parameters(gates, input_size, hidden_size)
+    rest = _cell_parameters(gates, directions * hidden_size, hidden_size)
+    return directions * (first + (num_layers - 1) * rest)
 
 
 class BahdanauDecoder(Function):

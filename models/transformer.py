@@ -30,7 +30,10 @@ from minigrad.functional import linear
 from minigrad.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, init
 
 from .attention import KVCache, MultiHeadAttention, causal_mask, padding_mask
-from .base import Seq2Seq, TokensLike, as_tokens, check_int, check_probability, eval_mode, log_softmax_array, resolve_beam_size
+from .base import (
+    Seq2Seq, TokensLike, as_tokens, check_int, check_probability, eval_mode, linear_parameters, log_softmax_array,
+    resolve_beam_size,
+)
 
 ACTIVATIONS = ("relu", "gelu")
 
@@ -70,6 +73,28 @@ def check_block_config(config: Any, ints: tuple[str, ...], flags: tuple[str, ...
     for name in flags:
         if not isinstance(getattr(config, name), (bool, np.bool_)):
             raise ValueError(f"{owner}: {name} must be True or False, got {getattr(config, name)!r}")
+
+
+def transformer_parameter_count(config: TransformerConfig, src_vocab_size: int, tgt_vocab_size: int,
+                                decoder: bool = True) -> int:
+    """How many parameters ``Transformer`` (``decoder=True``) or ``TransformerEncoderModel`` has for
+    ``config`` and the vocabularies, counted from the sizes alone (nothing is allocated)."""
+    d, L = config.d_model, config.num_layers
+    final_norm = 2 * d if config.norm_first else 0
+    count = src_vocab_size * d + L * block_parameters(d, config.ff_dim) + final_norm
+    if decoder:
+        count += tgt_vocab_size * d + L * block_parameters(d, config.ff_dim, cross_attention=True) + final_norm
+    return count + (0 if config.tie_embeddings else linear_parameters(d, tgt_vocab_size))
+
+
+def block_parameters(d_model: int, ff_dim: int, cross_attention: bool = False) -> int:
+    """Parameters of an ``EncoderLayer`` (or, with ``cross_attention``, a ``DecoderLayer``): per
+    attention four Linear(d, d), the feed-forward Linear(d, ff) and Linear(ff, d), per LayerNorm
+    a weight and a bias of size d."""
+    attentions = 2 if cross_attention else 1
+    attention = 4 * linear_parameters(d_model, d_model)
+    feed_forward = linear_parameters(d_model, ff_dim) + linear_parameters(ff_dim, d_model)
+    return attentions * attention + feed_forward + (attentions + 1) * 2 * d_model
 
 
 # =============================================================================== positions
