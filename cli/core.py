@@ -7,6 +7,8 @@ import re
 import click
 from click.exceptions import NoArgsIsHelpError
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, what a shell reports for a command ended by Ctrl-C
+
 
 def _one_line(err: click.UsageError) -> click.UsageError:
     # Without a context, UsageError.show prints just "Error: <message>" (no usage block).
@@ -84,6 +86,9 @@ class MinigradCommand(click.Command):
             return super().invoke(ctx)
         except click.UsageError as err:
             raise _one_line(err) from None
+        except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status for SIGINT, not Click's "Aborted!"
+            click.echo("Interrupted", err=True)
+            ctx.exit(INTERRUPTED_EXIT)
 
 
 class MinigradGroup(click.Group):

@@ -179,7 +179,20 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the data, outside the graph."""
         return self.data if dtype is None else self.data.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(t)``, ``ndarray + t``: the minigrad op (``minigrad.interop``)."""
+        from . import interop  # imported here: its tables are built from ops, which import Tensor
+
+        return interop.array_ufunc(ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(t)``, ``np.concatenate([t, u])``: the minigrad op (``minigrad.interop``)."""
+        from . import interop
+
+        return interop.array_function(func, types, args, kwargs)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:

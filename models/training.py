@@ -46,10 +46,12 @@ Early stopping (``stop_at``) is off by default, so a run always trains for the s
 given; ``stop_at=0.99`` stops at the first validation whose exact-sequence accuracy
 (``sequence_accuracy``) reaches 99% (validation loss ``<= stop_at`` is not used).
 
-Interrupts: a KeyboardInterrupt (Ctrl-C) is never allowed to land half-way through an
-optimizer update (SIGINT is deferred to the end of the update while training runs in the
-main thread). With ``save_dir`` the model is saved at the last completed step, then
-``TrainingInterrupted`` is raised carrying the step and the checkpoint path.
+Interrupts: a KeyboardInterrupt (Ctrl-C) at any moment of ``train`` (a step, a validation,
+the final evaluation) ends in ``TrainingInterrupted`` carrying the last completed step and
+the checkpoint path. It never lands half-way through an optimizer update or a checkpoint
+write (SIGINT is deferred to their end while the run is in the main thread). With
+``save_dir`` that step is saved first, unless the directory holds it already; before the
+first step nothing is saved.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import signal
 import threading
 import time
@@ -596,7 +599,12 @@ def _json_number(value: Any) -> Any:
 
 
 class _InterruptGuard:
-    """Defers SIGINT to the end of an optimizer update so a checkpoint is never half-updated."""
+    """Defers SIGINT while a step's update or a checkpoint write runs, so neither is left half-done.
+
+    Installed (main thread only) for the whole of ``Trainer.run``. Outside a ``deferred()``
+    block a SIGINT raises KeyboardInterrupt at once; inside one it is remembered and raised
+    when the block ends (``reraise=False``: dropped, for the save that ends an interrupted run).
+    """
 
     def __init__(self) -> None:
         self.critical = False
@@ -622,9 +630,13 @@ class _InterruptGuard:
     def __exit__(self, *exc: Any) -> None:
         if self.installed:
             signal.signal(signal.SIGINT, self.previous)
+            self.installed = False
 
     @contextlib.contextmanager
-    def update(self) -> Iterator[None]:
+    def deferred(self, reraise: bool = True) -> Iterator[None]:
+        if self.critical:  # nested: the outer block decides
+            yield
+            return
         self.critical = True
         try:
             yield
@@ -632,7 +644,8 @@ class _InterruptGuard:
             self.critical = False
         if self.pending:
             self.pending = False
-            raise KeyboardInterrupt
+            if reraise:
+                raise KeyboardInterrupt
 
 
 class Trainer:
@@ -651,8 +664,12 @@ class Trainer:
         self.state = ckpt.TrainingState()
         # A fresh run replacing another run's checkpoint must not inherit that run's best/.
         self._keep_best = resume_from is not None
+        self._guard = _InterruptGuard()  # installed while ``run`` runs
+        self._saved_step: int | None = None  # the step the checkpoint in save_dir holds, if known
         if resume_from is not None:
             self._resume(resume_from)
+            if save_dir is not None and os.path.realpath(save_dir) == os.path.realpath(resume_from):
+                self._saved_step = self.step
         else:
             self.task = build_task(self.config)
             minigrad.manual_seed(self.config.seed)
@@ -708,6 +725,11 @@ class Trainer:
     def history(self) -> list[dict[str, Any]]:
         return self.state.history
 
+    @property
+    def saved_step(self) -> int | None:
+        """The step the checkpoint in ``save_dir`` holds, when this run knows it (saved or resumed there)."""
+        return self._saved_step
+
     def _emit(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
@@ -726,11 +748,14 @@ class Trainer:
             task_state=self.task.state(),
             state=self.state,
         )
-        if best:
-            path = ckpt.save_best(directory, **files)
-        else:
-            path = ckpt.save_checkpoint(directory, keep_best=self._keep_best, **files)
-            self._keep_best = True  # from now on best/ is this run's own
+        with self._guard.deferred():  # a Ctrl-C waits for the checkpoint to be complete
+            if best:
+                path = ckpt.save_best(directory, **files)
+            else:
+                path = ckpt.save_checkpoint(directory, keep_best=self._keep_best, **files)
+                self._keep_best = True  # from now on best/ is this run's own
+                if directory == self.save_dir:
+                    self._saved_step = self.step
         logger.info("saved %scheckpoint at step %d to %s", "best " if best else "", self.step, path)
         self._emit("on_checkpoint", path, best)
         return path
@@ -790,7 +815,32 @@ class Trainer:
         return metrics["sequence_accuracy"]
 
     def run(self, evaluate_at_end: bool = True) -> Results:
-        """Train to ``total_steps`` (or ``stop_at``), then evaluate; see ``train``."""
+        """Train to ``total_steps`` (or ``stop_at``), then evaluate; see ``train``.
+
+        A KeyboardInterrupt (Ctrl-C) at any point, in a step, a validation, a save or the
+        final evaluation, ends in ``TrainingInterrupted`` once the last completed step is saved.
+        """
+        with self._guard:
+            try:
+                return self._run(evaluate_at_end)
+            except KeyboardInterrupt:
+                raise self._interrupted() from None
+
+    def _interrupted(self) -> TrainingInterrupted:
+        """Save the last completed step unless ``save_dir`` holds it already; a second Ctrl-C
+        waits for that save. With no step done nothing is saved: an untrained model must not
+        replace the checkpoint a directory holds."""
+        set_rng_state(self.state.rng_state)  # the state at the last completed step
+        path = None
+        if self.save_dir is not None and self._saved_step == self.step:
+            path = self.save_dir
+        elif self.save_dir is not None and self.step > 0:
+            with self._guard.deferred(reraise=False):
+                path = self.save()
+        logger.info("interrupted after step %d", self.step)
+        return TrainingInterrupted(self.step, path)
+
+    def _run(self, evaluate_at_end: bool) -> Results:
         c = self.config
         started = time.perf_counter()
         logger.info("training %s on %s for %d steps (from step %d): %d parameters", c.model, c.task,
@@ -801,48 +851,41 @@ class Trainer:
         stopped_early = False
         last_validated = self.step if self.history and self.history[-1]["step"] == self.step else None
         self.model.train()
-        with _InterruptGuard() as guard:
-            try:
-                while self.step < self.total_steps:
-                    step_started = time.perf_counter()
-                    rng_state = get_rng_state()
-                    batch = next(stream)
-                    loss, n_tokens = self._loss(batch)
-                    value = float(loss.item())
-                    if not math.isfinite(value):
-                        raise TrainingError(f"the loss became {value} at step {self.step + 1}; try a lower learning rate")
-                    self.optimizer.zero_grad()
-                    loss.backward()
-                    with guard.update():
-                        if c.clip > 0:
-                            try:
-                                optim.clip_grad_norm_(self.params, c.clip, error_if_nonfinite=True)
-                            except RuntimeError as err:
-                                raise TrainingError(f"step {self.step + 1}: {err}") from None
-                        self.optimizer.step()
-                        self.scheduler.step()
-                        self.state.step += 1
-                        self.state.rng_state = rng_state = get_rng_state()
-                        self.state.elapsed += time.perf_counter() - step_started
-                    loss_sum, loss_count, tokens = loss_sum + value, loss_count + 1, tokens + n_tokens
-                    self._emit("on_step_end", value, n_tokens)
-                    if c.eval_interval and self.step % c.eval_interval == 0 and self.step < self.total_steps:
-                        eval_started = time.perf_counter()
-                        rate = tokens / max(time.perf_counter() - window_started, 1e-9)
-                        record = self.validate(loss_sum / loss_count, rate)
-                        self.state.elapsed += time.perf_counter() - eval_started
-                        last_validated = self.step
-                        loss_sum, loss_count, tokens, window_started = 0.0, 0, 0, time.perf_counter()
-                        seq = record["valid_sequence_accuracy"]
-                        if c.stop_at is not None and seq is not None and seq >= c.stop_at:
-                            logger.info("stopping early at step %d: valid sequence accuracy %.4f >= %s", self.step, seq, c.stop_at)
-                            stopped_early = True
-                            break
-            except KeyboardInterrupt:
-                set_rng_state(self.state.rng_state)  # the state at the last completed step
-                path = self.save() if self.save_dir is not None else None
-                logger.info("interrupted after step %d", self.step)
-                raise TrainingInterrupted(self.step, path) from None
+        while self.step < self.total_steps:
+            step_started = time.perf_counter()
+            rng_state = get_rng_state()
+            batch = next(stream)
+            loss, n_tokens = self._loss(batch)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise TrainingError(f"the loss became {value} at step {self.step + 1}; try a lower learning rate")
+            self.optimizer.zero_grad()
+            loss.backward()
+            with self._guard.deferred():
+                if c.clip > 0:
+                    try:
+                        optim.clip_grad_norm_(self.params, c.clip, error_if_nonfinite=True)
+                    except RuntimeError as err:
+                        raise TrainingError(f"step {self.step + 1}: {err}") from None
+                self.optimizer.step()
+                self.scheduler.step()
+                self.state.step += 1
+                self.state.rng_state = rng_state = get_rng_state()
+                self.state.elapsed += time.perf_counter() - step_started
+            loss_sum, loss_count, tokens = loss_sum + value, loss_count + 1, tokens + n_tokens
+            self._emit("on_step_end", value, n_tokens)
+            if c.eval_interval and self.step % c.eval_interval == 0 and self.step < self.total_steps:
+                eval_started = time.perf_counter()
+                rate = tokens / max(time.perf_counter() - window_started, 1e-9)
+                record = self.validate(loss_sum / loss_count, rate)
+                self.state.elapsed += time.perf_counter() - eval_started
+                last_validated = self.step
+                loss_sum, loss_count, tokens, window_started = 0.0, 0, 0, time.perf_counter()
+                seq = record["valid_sequence_accuracy"]
+                if c.stop_at is not None and seq is not None and seq >= c.stop_at:
+                    logger.info("stopping early at step %d: valid sequence accuracy %.4f >= %s", self.step, seq, c.stop_at)
+                    stopped_early = True
+                    break
         if last_validated != self.step:
             eval_started = time.perf_counter()
             rate = tokens / max(time.perf_counter() - window_started, 1e-9) if loss_count else None

@@ -10,7 +10,7 @@ import click
 from click.core import ParameterSource
 
 from minigrad.cli.config import apply_config_file
-from minigrad.cli.core import MinigradCommand
+from minigrad.cli.core import INTERRUPTED_EXIT, MinigradCommand
 from minigrad.cli.errors import CLIError, TrainingFailed, one_line, user_errors
 from minigrad.cli.files import check_output_file
 from minigrad.cli.logs import log_to_file
@@ -63,14 +63,26 @@ def _prompt(values: dict[str, Any]) -> dict[str, Any]:
     from minigrad.models.training import DEFAULT_STEPS
 
     values = dict(values)
-    values["task"] = click.prompt("Task", type=click.Choice(tasks.names()), default=values.get("task") or "copy")
+    values["task"] = _ask("Task", type=click.Choice(tasks.names()), default=values.get("task") or "copy")
     if values["task"] in ("file", "text") and not values.get("data"):
-        values["data"] = click.prompt("Data file", type=click.Path(exists=True, dir_okay=False))
+        values["data"] = _ask("Data file", type=click.Path(exists=True, dir_okay=False))
     default_model = values.get("model") or ("lm" if values["task"] == "text" else "rnn-attn")
-    values["model"] = click.prompt("Model", type=click.Choice(models.names()), default=default_model)
-    values["steps"] = click.prompt("Steps", type=click.IntRange(min=1), default=values.get("steps") or DEFAULT_STEPS)
+    values["model"] = _ask("Model", type=click.Choice(models.names()), default=default_model)
+    values["steps"] = _ask("Steps", type=click.IntRange(min=1), default=values.get("steps") or DEFAULT_STEPS)
     values["epochs"] = None
     return values
+
+
+def _ask(text: str, **kwargs: Any) -> Any:
+    """``click.prompt``, except that the end of input is a CLIError naming the prompt and a
+    Ctrl-C stays a KeyboardInterrupt (Click turns both into its "Aborted!")."""
+    try:
+        return click.prompt(text, **kwargs)
+    except click.Abort as abort:
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise CLIError(f"--interactive: the input ended at the {text!r} prompt; answer every prompt on standard "
+                       "input, or give the options on the command line instead") from None
 
 
 def _check_model_options(model: str, given: dict[str, Any]) -> None:
@@ -172,17 +184,24 @@ def describe_checkpoint(directory: str) -> str:
     from minigrad.serialization import load_json
     from minigrad.models import checkpoint
 
-    parts = []
-    try:
-        parts.append(f"step {int(load_json(os.path.join(directory, checkpoint.STATE_FILE))['step'])}")
-    except Exception:  # a description only: whatever cannot be read is left out
-        pass
+    parts = [] if _checkpoint_step(directory) is None else [f"step {_checkpoint_step(directory)}"]
     try:
         config = load_json(os.path.join(directory, checkpoint.CONFIG_FILE))
         parts.append(f"{config['model']} on {config['task']}")
     except Exception:
         pass
     return ", ".join(parts) or "unreadable"
+
+
+def _checkpoint_step(directory: str) -> int | None:
+    """The step in a checkpoint directory's state.json, or None if it cannot be read."""
+    from minigrad.serialization import load_json
+    from minigrad.models import checkpoint
+
+    try:
+        return int(load_json(os.path.join(directory, checkpoint.STATE_FILE))["step"])
+    except Exception:  # a description only: whatever cannot be read is left out
+        return None
 
 
 def _foreign_entries(directory: str) -> list[str]:
@@ -255,10 +274,48 @@ def _save_failure(save_dir: str, step: int, err: Exception) -> str:
     return one_line(f"could not save the checkpoint of step {step} to {save_dir}: {err}; {kept}")
 
 
+def interrupted_line(step: int | None, checkpoint: str | None, save_dir: str | None) -> str:
+    """The one line a Ctrl-C ends a run with: the last completed step and where it is saved."""
+    if checkpoint:
+        return f"Interrupted after step {step}; checkpoint saved to {checkpoint} (continue with --resume {checkpoint})"
+    if not step:
+        return "Interrupted before the first step" + ("; nothing was saved" if save_dir else "")
+    return f"Interrupted after step {step} (use --save DIR to keep a checkpoint)"
+
+
+@dataclasses.dataclass
+class RunSoFar:
+    """How far a ``minigrad-train`` run got, for a Ctrl-C that lands outside the training loop."""
+
+    save_dir: str | None = None
+    resume: str | None = None
+    trainer: Any = None  # the Trainer, once built
+
+    def last_saved(self) -> tuple[int | None, str | None]:
+        """``(step, checkpoint)``: the last completed step and the directory holding it (None: none does)."""
+        trainer = self.trainer
+        if trainer is not None and self.save_dir and trainer.saved_step == trainer.step:
+            return trainer.step, self.save_dir
+        if self.resume and (trainer is None or trainer.step == _checkpoint_step(self.resume)):
+            return _checkpoint_step(self.resume), self.resume
+        return (trainer.step if trainer is not None else None), None
+
+
 def run_training(ctx: click.Context, params: dict[str, Any]) -> None:
+    """The command body. A Ctrl-C at any moment ends with one line and exit status 130."""
+    run = RunSoFar()
+    try:
+        _run_training(ctx, params, run)
+    except KeyboardInterrupt:
+        click.echo(interrupted_line(*run.last_saved(), run.save_dir), err=True)
+        ctx.exit(INTERRUPTED_EXIT)
+
+
+def _run_training(ctx: click.Context, params: dict[str, Any], run: RunSoFar) -> None:
     values = dict(params)
     if values.get("config"):
         values = apply_config_file(ctx, values, values["config"])
+    run.save_dir, run.resume = values.get("save") or values.get("resume"), values.get("resume")
     if values.get("interactive"):
         values = _prompt(values)
     env_seed = None
@@ -272,10 +329,10 @@ def run_training(ctx: click.Context, params: dict[str, Any]) -> None:
     check_output_file(values.get("output"), "--output", save_dir)
     check_output_file(values.get("log_file"), "--log-file", save_dir)
     with log_to_file(values.get("log_file")):
-        _train(ctx, values, env_seed)
+        _train(ctx, values, env_seed, run)
 
 
-def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None = None) -> None:
+def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None, run: RunSoFar) -> None:
     import numpy as np
 
     from minigrad import tasks
@@ -297,6 +354,7 @@ def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None = No
     with user_errors(translate=flag_names):
         trainer = Trainer(config, resume_from=values.get("resume"), save_dir=save_dir,
                           callbacks=[progress] if progress else [])
+    run.trainer = trainer
     if values.get("resume"):
         _check_resume_length(trainer, values)
         if env_seed is not None and env_seed != config.seed and not quiet:
@@ -314,10 +372,8 @@ def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None = No
     except TrainingInterrupted as stop:
         if progress:
             progress.stop()
-        where = f"; checkpoint saved to {stop.checkpoint} (continue with --resume {stop.checkpoint})" if stop.checkpoint \
-            else " (use --save DIR to keep a checkpoint)"
-        click.echo(f"Interrupted after step {stop.step}{where}", err=True)
-        ctx.exit(130)
+        click.echo(interrupted_line(stop.step, save_dir if stop.checkpoint else None, save_dir), err=True)
+        ctx.exit(INTERRUPTED_EXIT)
     except TrainingError as err:
         raise TrainingFailed(str(err)) from None
     except CheckpointError as err:  # the disk filled up, say: exit status 1, the old checkpoint intact

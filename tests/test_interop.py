@@ -1,0 +1,125 @@
+"""NumPy functions on Tensors (NEP 13/18) run minigrad's ops: the result is a Tensor with the
+same values and gradients as the minigrad call; nothing silently leaves the graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import interop
+
+A = np.array([[0.5, -1.5, 2.0], [1.0, 3.0, -0.25]])
+B = np.array([[2.0, 0.5, -1.0], [0.75, -2.0, 1.5]])
+
+# (id, NumPy call, the minigrad call it must equal)
+CASES = [
+    ("add", lambda a, b: np.add(a, b), lambda a, b: a + b),
+    ("ndarray+tensor", lambda a, b: B + a, lambda a, b: mg.tensor(B) + a),
+    ("subtract", lambda a, b: np.subtract(a, b), lambda a, b: a - b),
+    ("multiply", lambda a, b: np.multiply(a, b), lambda a, b: a * b),
+    ("divide", lambda a, b: np.divide(a, b), lambda a, b: a / b),
+    ("power", lambda a, b: np.power(np.abs(a), b), lambda a, b: mg.abs(a) ** b),
+    ("negative", lambda a, b: np.negative(a), lambda a, b: -a),
+    ("matmul", lambda a, b: np.matmul(a, b.T), lambda a, b: a @ b.T),
+    ("dot", lambda a, b: np.dot(a, b.T), lambda a, b: a @ b.T),
+    ("exp", lambda a, b: np.exp(a), lambda a, b: mg.exp(a)),
+    ("log", lambda a, b: np.log(np.abs(a)), lambda a, b: mg.log(mg.abs(a))),
+    ("sqrt", lambda a, b: np.sqrt(np.abs(a)), lambda a, b: mg.sqrt(mg.abs(a))),
+    ("tanh", lambda a, b: np.tanh(a), lambda a, b: mg.tanh(a)),
+    ("maximum", lambda a, b: np.maximum(a, b), mg.maximum),
+    ("minimum", lambda a, b: np.minimum(a, b), mg.minimum),
+    ("sum", lambda a, b: np.sum(a, axis=0, keepdims=True), lambda a, b: a.sum(axis=0, keepdims=True)),
+    ("mean", lambda a, b: np.mean(a, axis=1), lambda a, b: a.mean(axis=1)),
+    ("max", lambda a, b: np.max(a, axis=1), lambda a, b: a.max(axis=1)),
+    ("amin", lambda a, b: np.amin(a), lambda a, b: a.min()),
+    ("var", lambda a, b: np.var(a, axis=1, ddof=1), lambda a, b: a.var(axis=1, ddof=1)),
+    ("std", lambda a, b: np.std(a), lambda a, b: a.std()),
+    ("concatenate", lambda a, b: np.concatenate([a, b], axis=1), lambda a, b: mg.concat([a, b], axis=1)),
+    ("stack", lambda a, b: np.stack([a, b]), lambda a, b: mg.stack([a, b])),
+    ("where", lambda a, b: np.where(A > 0, a, b), lambda a, b: mg.where(mg.tensor(A > 0), a, b)),
+    ("clip", lambda a, b: np.clip(a, -1.0, 1.0), lambda a, b: a.clip(-1.0, 1.0)),
+    ("pad", lambda a, b: np.pad(a, ((1, 0), (0, 2))), lambda a, b: mg.pad(a, ((1, 0), (0, 2)))),
+    ("reshape", lambda a, b: np.reshape(a, (3, 2)), lambda a, b: a.reshape(3, 2)),
+    ("transpose", lambda a, b: np.transpose(a), lambda a, b: a.T),
+    ("swapaxes", lambda a, b: np.swapaxes(a, 0, 1), lambda a, b: a.swapaxes(0, 1)),
+    ("expand_dims", lambda a, b: np.expand_dims(a, 1), lambda a, b: a.unsqueeze(1)),
+    ("squeeze", lambda a, b: np.squeeze(np.expand_dims(a, 0), 0), lambda a, b: a),
+    ("broadcast_to", lambda a, b: np.broadcast_to(a, (4, 2, 3)), lambda a, b: a.broadcast_to((4, 2, 3))),
+    ("take_along_axis", lambda a, b: np.take_along_axis(a, np.array([[2], [0]]), 1),
+     lambda a, b: a.take_along_axis(np.array([[2], [0]]), 1)),
+    ("copy", lambda a, b: np.copy(a), lambda a, b: a.clone()),
+]
+
+
+@pytest.mark.parametrize("name,numpy_call,minigrad_call", CASES, ids=[c[0] for c in CASES])
+def test_a_numpy_call_equals_the_minigrad_op_in_value_and_gradient(name, numpy_call, minigrad_call):
+    results = []
+    for call in (numpy_call, minigrad_call):
+        a = mg.tensor(A, requires_grad=True)
+        b = mg.tensor(B, requires_grad=True)
+        out = call(a, b)
+        assert isinstance(out, mg.Tensor) and out.requires_grad, f"{name} left the graph"
+        (out * mg.tensor(np.linspace(-1, 1, out.size).reshape(out.shape))).sum().backward()
+        results.append((out.data, a.grad, b.grad))
+    (value, ga, gb), (want, wa, wb) = results
+    np.testing.assert_allclose(value, want, rtol=1e-12)
+    for got, expected in ((ga, wa), (gb, wb)):
+        assert (got is None) == (expected is None)
+        if got is not None:
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_split_gives_tensors_in_the_graph():
+    t = mg.tensor(A, requires_grad=True)
+    first, second = np.split(t, [1], axis=0)
+    (first.sum() * 2 + second.sum()).backward()
+    np.testing.assert_array_equal(t.grad, [[2, 2, 2], [1, 1, 1]])
+
+
+@pytest.mark.parametrize("call", [lambda t: t > 0, lambda t: np.greater(t, 0), lambda t: np.isnan(t),
+                                  lambda t: np.equal(t, t)])
+def test_comparisons_and_tests_give_bool_tensors_outside_the_graph(call):
+    out = call(mg.tensor(A, requires_grad=True))
+    assert isinstance(out, mg.Tensor) and out.dtype == np.bool_ and not out.requires_grad
+
+
+def test_functions_that_only_inspect_run_on_the_data():
+    t = mg.tensor(A, requires_grad=True)
+    assert np.shape(t) == (2, 3) and np.ndim(t) == 2 and np.size(t) == 6
+    assert np.allclose(t, A) and np.array_equal(t, A) and np.count_nonzero(t) == 6
+
+
+def test_like_factories_give_constant_tensors():
+    t = mg.tensor(A, requires_grad=True)
+    z = np.zeros_like(t)
+    assert isinstance(z, mg.Tensor) and not z.requires_grad and z.shape == (2, 3) and not z.data.any()
+    assert np.full_like(t, 7.0).tolist() == [[7.0] * 3] * 2
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda t: np.sin(t), "np.sin"),
+    (lambda t: np.cumsum(t), "np.cumsum"),
+    (lambda t: np.linalg.det(t[:, :2]), "np.linalg.det"),
+])
+def test_a_numpy_function_without_a_minigrad_op_is_a_type_error_naming_it(call, name):
+    with pytest.raises(TypeError, match=f"^{name.replace('.', '[.]')} has no minigrad equivalent"):
+        call(mg.tensor(A, requires_grad=True))
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda t: np.add(t, t, out=np.empty((2, 3))), r"np.add\(..., out=...\) is not supported"),
+    (lambda t: np.add.at(t, [0], 1.0), r"np.add.at is not supported"),
+    (lambda t: np.exp(t, dtype=np.float32), r"np.exp\(..., dtype=...\) is not supported"),
+    (lambda t: np.sum(t, out=np.empty(())), r"np.sum: \['out'\] not supported"),
+    (lambda t: np.where(t > 0), r"np.where\(condition\) with one argument"),
+    (lambda t: np.pad(t, 1, mode="reflect"), r"np.pad\(mode='reflect'\) is not supported"),
+])
+def test_what_would_leave_the_graph_is_refused_with_one_line(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(mg.tensor(A, requires_grad=True))
+
+
+def test_asarray_still_gives_the_data_without_the_graph():
+    t = mg.tensor(A, requires_grad=True)
+    assert np.asarray(t) is t.data and np.array(t).tolist() == A.tolist()
