@@ -11,11 +11,13 @@ import time
 from typing import Any, Sequence
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from minigrad.models.training import Callback
+from minigrad.models.training import Callback, train_loss_label
 
 SPARK = "▁▂▃▄▅▆▇█"
 SHADES = " ░▒▓█"
@@ -29,12 +31,13 @@ def number(value: Any, digits: int = 4) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def eval_line(record: dict[str, Any]) -> str:
-    """One line per validation: step, losses, accuracies (fits 80 columns)."""
+def eval_line(record: dict[str, Any], train_steps: int) -> str:
+    """One line per validation: step, losses, accuracies. ``train_steps``: the steps whose
+    mean loss is the record's ``train_loss`` (those since the previous validation)."""
     loss = lambda v: "—" if v is None else f"{v:.3g}"  # noqa: E731
     parts = [f"step {record['step']:>5}"]
     if record.get("train_loss") is not None:
-        parts.append(f"train loss {loss(record['train_loss'])}")
+        parts.append(f"{train_loss_label(train_steps)} {loss(record['train_loss'])}")
     parts.append(f"valid loss {loss(record.get('valid_loss'))}")
     if record.get("valid_bits_per_token") is not None:
         parts.append(f"bits/token {record['valid_bits_per_token']:.3f}")
@@ -44,43 +47,70 @@ def eval_line(record: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+class TimeColumn(ProgressColumn):
+    """"ETA 0:01:23" while a task runs; "took 0:04:56" once it is done or was stopped
+    before its total (training that stopped early has no time left to estimate)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elapsed, self.remaining = TimeElapsedColumn(), TimeRemainingColumn()
+
+    def render(self, task: Task) -> Text:
+        if task.finished or task.stop_time is not None:
+            return Text.assemble("took ", self.elapsed.render(task), no_wrap=True)
+        return Text.assemble("ETA ", self.remaining.render(task), no_wrap=True)
+
+
 class ProgressCallback(Callback):
-    """Rich progress bar (step, smoothed loss, target tokens/s, ETA) and validation lines."""
+    """Rich progress: the training bar (step, loss EMA, target tokens/s, time), a line per
+    validation, then one bar per split of the final evaluation (examples done of total).
+
+    The training bar keeps the numbers it ended with: the final evaluation gets bars of its own.
+    """
+
+    EMA_WEIGHT = 0.05  # of the newest step in the bar's smoothed loss
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.progress: Progress | None = None
         self.bar: Any = None
+        self.eval_bars: dict[str, Any] = {}
         self.loss: float | None = None
+        self.rate = "—"
         self.window: collections.deque = collections.deque(maxlen=50)
+        self.validated_step = 0  # where the steps of the next validation's mean train loss begin
 
     def on_train_start(self, trainer) -> None:
         self.progress = Progress(
             TextColumn("[bold blue]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("loss [bold]{task.fields[loss]}"),
-            TextColumn("{task.fields[rate]} tok/s"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeColumn(),
             console=self.console,
             transient=False,
         )
         self.progress.start()
-        self.bar = self.progress.add_task("train", total=trainer.total_steps, completed=trainer.step, loss="—", rate="—")
+        self.bar = self.progress.add_task("train", total=trainer.total_steps, completed=trainer.step,
+                                          stats=self._train_stats())
         self.window.append((time.perf_counter(), 0))
+        self.validated_step = trainer.step
+
+    def _train_stats(self) -> str:
+        loss = "—" if self.loss is None else f"{self.loss:.4f}"
+        return f"loss (EMA) [bold]{loss}[/bold] {self.rate} tok/s"
 
     def on_step_end(self, trainer, loss: float, tokens: int) -> None:
-        self.loss = loss if self.loss is None else 0.95 * self.loss + 0.05 * loss
+        self.loss = loss if self.loss is None else (1 - self.EMA_WEIGHT) * self.loss + self.EMA_WEIGHT * loss
         now = time.perf_counter()
         self.window.append((now, tokens))
         (t0, _), span_tokens = self.window[0], sum(n for _, n in list(self.window)[1:])
-        rate = f"{span_tokens / (now - t0):,.0f}" if now > t0 else "—"
-        self.progress.update(self.bar, completed=trainer.step, loss=f"{self.loss:.4f}", rate=rate)
+        self.rate = f"{span_tokens / (now - t0):,.0f}" if now > t0 else "—"
+        self.progress.update(self.bar, completed=trainer.step, stats=self._train_stats())
 
     def on_eval(self, trainer, record: dict[str, Any]) -> None:
-        self.progress.console.print(eval_line(record), soft_wrap=True)
+        self.progress.console.print(eval_line(record, record["step"] - self.validated_step), soft_wrap=True)
+        self.validated_step = record["step"]
         self.window.clear()
         self.window.append((time.perf_counter(), 0))
 
@@ -89,7 +119,12 @@ class ProgressCallback(Callback):
             self.progress.console.print(f"[dim]  new best model saved to {path}[/dim]")
 
     def on_final_eval(self, trainer, split: str) -> None:
-        self.progress.update(self.bar, description=f"evaluating {split}")
+        self.progress.stop_task(self.bar)  # training is over: its clock and ETA stop where they are
+
+    def on_eval_progress(self, trainer, split: str, done: int, total: int) -> None:
+        if split not in self.eval_bars:
+            self.eval_bars[split] = self.progress.add_task(f"eval {split}", total=total, stats="examples")
+        self.progress.update(self.eval_bars[split], completed=done)
 
     def on_train_end(self, trainer, results) -> None:
         self.stop()

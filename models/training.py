@@ -64,7 +64,7 @@ import signal
 import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -405,35 +405,49 @@ def _pair_batches(pairs: Sequence[Any], batch_size: int) -> Iterator[tasks.Batch
         yield tasks.collate(pairs[start:start + batch_size])
 
 
+EvalProgress = Callable[[int, int], None]
+"""``progress(done, total)``: how many of the ``total`` examples an evaluation has done."""
+
+
 def evaluate(model: minigrad.nn.Module, task: tasks.Task, split: str, batch_size: int = 64, beam_size: int = 1,
-             limit: int | None = None, max_len: int | None = None, length_penalty: float = 1.0) -> dict[str, Any]:
+             limit: int | None = None, max_len: int | None = None, length_penalty: float = 1.0,
+             progress: EvalProgress | None = None) -> dict[str, Any]:
     """Loss, token accuracy and exact-sequence accuracy of ``model`` on ``split`` of ``task``.
 
     Uses the first ``limit`` examples (all when None). Returns ``{"loss", "token_accuracy",
     "sequence_accuracy", "examples"}`` (see the module docstring for the definitions).
-    The model's train/eval mode is restored afterwards.
+    The model's train/eval mode is restored afterwards. ``progress``, if given, is called
+    as ``progress(done, total)`` with the examples (a language model: windows) evaluated so
+    far: with 0 before the first batch, then after every batch (an empty split: never).
     """
+    report = progress or _no_progress
     was_training = model.training
     model.eval()
     try:
         with minigrad.no_grad():
             if task.kind == "lm":
-                return _evaluate_lm(model, task, split, batch_size, limit)
-            return _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len, length_penalty)
+                return _evaluate_lm(model, task, split, batch_size, limit, report)
+            return _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len, length_penalty, report)
     finally:
         model.train(was_training)
 
 
-def _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len, length_penalty) -> dict[str, Any]:
+def _no_progress(done: int, total: int) -> None:
+    """The progress report of an ``evaluate`` call given none: nothing."""
+
+
+def _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len, length_penalty,
+                      report: EvalProgress) -> dict[str, Any]:
     pairs = task.split(split)
     if limit is not None:
         pairs = pairs[:limit]
     if not pairs:
         return {"loss": None, "token_accuracy": None, "sequence_accuracy": None, "examples": 0}
     max_len = max_len or task.max_tgt_len
-    loss_sum, n_tokens = 0.0, 0
+    loss_sum, n_tokens, done = 0.0, 0, 0
     counts = tasks.AccuracyCounts()
     per_position = is_per_position(model)
+    report(done, len(pairs))
     for batch in _pair_batches(pairs, batch_size):
         logits = model(batch.src, batch.tgt_in, src_lengths=batch.src_lengths)
         targets = position_targets(batch) if per_position else batch.tgt_out
@@ -443,6 +457,8 @@ def _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len,
         tokens, _ = decode(model, batch.src, batch.src_lengths, max_len, beam_size, length_penalty)
         pred = tasks.align_predictions(_strip_bos(tokens), batch.tgt_out.shape[1])
         counts = counts + tasks.accuracy_counts(pred, batch.tgt_out)
+        done += batch.size
+        report(done, len(pairs))
     return {
         "loss": loss_sum / max(n_tokens, 1),
         "token_accuracy": counts.token_accuracy,
@@ -451,10 +467,15 @@ def _evaluate_seq2seq(model, task, split, batch_size, beam_size, limit, max_len,
     }
 
 
-def _evaluate_lm(model, task, split, batch_size, limit) -> dict[str, Any]:
+def _evaluate_lm(model, task, split, batch_size, limit, report: EvalProgress) -> dict[str, Any]:
     empty = {"loss": None, "bits_per_token": None, "token_accuracy": None, "sequence_accuracy": None, "examples": 0}
     if split not in task.splits:
         return empty
+    total = len(task.window_starts(split))
+    if limit is not None:
+        total = min(total, limit)
+    if total:
+        report(0, total)
     loss_sum, n_tokens, correct, windows = 0.0, 0, 0, 0
     for batch in task.batches(split, batch_size):
         x, y = batch.x, batch.y
@@ -467,6 +488,7 @@ def _evaluate_lm(model, task, split, batch_size, limit) -> dict[str, Any]:
         correct += int((np.argmax(logits.data, axis=-1) == y).sum())
         n_tokens += int(y.size)
         windows += len(x)
+        report(windows, total)
     if not n_tokens:
         return empty
     loss = loss_sum / n_tokens
@@ -540,14 +562,27 @@ def predict(model: minigrad.nn.Module, task: tasks.Task, text: str, beam_size: i
 # -- the loop --------------------------------------------------------------------------------
 
 
+def train_loss_label(steps: int) -> str:
+    """What a validation record's ``train_loss`` is: "train loss (mean of last 10 steps)".
+
+    Not to be confused with a progress display's smoothed (moving-average) loss.
+    """
+    return f"train loss (mean of last {steps} step{'' if steps == 1 else 's'})"
+
+
 class Callback:
-    """Hooks called by ``train``; subclass and override the ones you need (all no-ops here)."""
+    """Hooks called by ``train``; subclass and override the ones you need (all no-ops here).
+
+    The final evaluation calls ``on_final_eval(split)`` before each split and then
+    ``on_eval_progress(split, done, total)`` as its examples are evaluated (see ``evaluate``).
+    """
 
     def on_train_start(self, trainer: "Trainer") -> None: ...
     def on_step_end(self, trainer: "Trainer", loss: float, tokens: int) -> None: ...
     def on_eval(self, trainer: "Trainer", record: dict[str, Any]) -> None: ...
     def on_checkpoint(self, trainer: "Trainer", path: str, best: bool) -> None: ...
     def on_final_eval(self, trainer: "Trainer", split: str) -> None: ...
+    def on_eval_progress(self, trainer: "Trainer", split: str, done: int, total: int) -> None: ...
     def on_train_end(self, trainer: "Trainer", results: "Results") -> None: ...
 
 
@@ -772,8 +807,11 @@ class Trainer:
         loss = F.cross_entropy(logits, targets, ignore_index=PAD, label_smoothing=self.config.label_smoothing)
         return loss, int((targets != PAD).sum())
 
-    def validate(self, train_loss: float | None, tokens_per_second: float | None) -> dict[str, Any]:
-        """Validate on ``eval_size`` examples, append a history record, save checkpoints."""
+    def validate(self, train_loss: float | None, tokens_per_second: float | None, train_steps: int = 0) -> dict[str, Any]:
+        """Validate on ``eval_size`` examples, append a history record, save checkpoints.
+
+        ``train_loss`` is the mean loss of the ``train_steps`` steps before this validation.
+        """
         c = self.config
         rng_state = get_rng_state()  # evaluation must not move the training's random stream
         try:
@@ -794,7 +832,7 @@ class Trainer:
         if "bits_per_token" in metrics:  # language model
             record["valid_bits_per_token"] = metrics["bits_per_token"]
         self.state.history.append(record)
-        logger.info("step %d: train loss %s, valid loss %.4f, token acc %.4f, seq acc %s", self.step,
+        logger.info("step %d: %s %s, valid loss %.4f, token acc %.4f, seq acc %s", self.step, train_loss_label(train_steps),
                     "-" if train_loss is None else f"{train_loss:.4f}", metrics["loss"], metrics["token_accuracy"],
                     "-" if metrics["sequence_accuracy"] is None else f"{metrics['sequence_accuracy']:.4f}")
         self._emit("on_eval", record)
@@ -807,6 +845,10 @@ class Trainer:
             if improved:
                 self.save(best=True)
         return record
+
+    def _eval_progress(self, split: str) -> EvalProgress:
+        """The ``evaluate`` progress report of the final evaluation of ``split``: to the callbacks."""
+        return lambda done, total: self._emit("on_eval_progress", split, done, total)
 
     def _score(self, metrics: dict[str, Any]) -> float | None:
         """Higher is better: sequence accuracy (seq2seq) or minus the loss (lm)."""
@@ -877,7 +919,7 @@ class Trainer:
             if c.eval_interval and self.step % c.eval_interval == 0 and self.step < self.total_steps:
                 eval_started = time.perf_counter()
                 rate = tokens / max(time.perf_counter() - window_started, 1e-9)
-                record = self.validate(loss_sum / loss_count, rate)
+                record = self.validate(loss_sum / loss_count, rate, loss_count)
                 self.state.elapsed += time.perf_counter() - eval_started
                 last_validated = self.step
                 loss_sum, loss_count, tokens, window_started = 0.0, 0, 0, time.perf_counter()
@@ -889,7 +931,7 @@ class Trainer:
         if last_validated != self.step:
             eval_started = time.perf_counter()
             rate = tokens / max(time.perf_counter() - window_started, 1e-9) if loss_count else None
-            self.validate(loss_sum / loss_count if loss_count else None, rate)
+            self.validate(loss_sum / loss_count if loss_count else None, rate, loss_count)
             self.state.elapsed += time.perf_counter() - eval_started
         metrics: dict[str, dict[str, Any]] = {}
         if evaluate_at_end:
@@ -897,7 +939,7 @@ class Trainer:
                 self._emit("on_final_eval", split)
                 limit = FINAL_TRAIN_LIMIT if split == "train" else None
                 metrics[split] = evaluate(self.model, self.task, split, c.batch_size, c.beam_size, limit=limit,
-                                          length_penalty=c.length_penalty)
+                                          length_penalty=c.length_penalty, progress=self._eval_progress(split))
                 logger.info("final %s: %s", split, {k: v for k, v in metrics[split].items()})
         crossed = next(((r["step"], r["seconds"]) for r in self.history
                         if r.get("valid_sequence_accuracy") is not None and r["valid_sequence_accuracy"] >= 0.99), None)
