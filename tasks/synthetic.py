@@ -3,10 +3,16 @@
 Every synthetic task draws ``train_size + valid_size + test_size`` distinct sources with
 ``numpy.random.default_rng(seed)`` and cuts them, in drawing order, into train, valid and
 test, so the splits never share a source and the same options always give the same splits.
+
+The work is bounded whatever the options: sequences hold at most ``MAX_SYMBOL_LEN`` symbols
+of at most ``MAX_VOCAB_SIZE`` kinds, the splits at most ``MAX_SOURCE_TOKENS`` source tokens
+in all, and the number of distinct sources is counted only up to ``SPACE_LIMIT``. Options
+beyond these are refused with a TaskError naming them.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Hashable, Sequence
 
@@ -18,6 +24,15 @@ from minigrad.tasks.vocab import SPECIAL_TOKENS, Vocab
 
 DEFAULT_SIZES = {"train_size": 10000, "valid_size": 1000, "test_size": 1000}
 SIZE_OPTIONS = tuple(DEFAULT_SIZES)
+# Generation holds (sources x longest source) token ids at once, plus the pairs: about 100 MB here.
+MAX_SOURCE_TOKENS = 10_000_000
+# Longer sequences give attention matrices (T x T per head and layer) that no CPU run trains through.
+MAX_SYMBOL_LEN = 1000
+# Beyond it the vocabulary alone takes seconds to build, and most symbols occur in no training example.
+MAX_VOCAB_SIZE = 100_000
+# Distinct sources are counted up to here (it fits int64): the count is only compared with split
+# sizes, which MAX_SOURCE_TOKENS keeps far below it, so a larger space behaves as this one.
+SPACE_LIMIT = 2**62
 
 
 class SyntheticTask(Seq2SeqTask):
@@ -25,13 +40,16 @@ class SyntheticTask(Seq2SeqTask):
 
     Subclasses define ``DEFAULTS`` (their options besides ``seed`` and the sizes),
     ``_check(options)`` (validate and set up vocabularies and length bounds),
-    ``_space_size()`` (how many distinct sources exist), ``_sample(rng, n)`` (n random
+    ``_space_size()`` (how many distinct sources exist, or ``SPACE_LIMIT`` when there are
+    more; counted without enumerating them), ``_sample(rng, n)`` (n random
     source keys, repeats allowed), ``_subset(rng, k)`` (k distinct keys drawn uniformly from
     the whole space; used when the space is small) and ``_make_pair(key)``.
 
     Split sizes: when none is given and the space holds fewer than 12,000 distinct sources,
     valid and test get ``max(1, space // 10)`` each and train the rest. Sizes given
-    explicitly must fit in the space, or a TaskError says how many sources there are.
+    explicitly must fit in the space, or a TaskError says how many sources there are; all
+    sources together may hold at most ``MAX_SOURCE_TOKENS`` tokens (counting ``max_src_len``
+    per source).
     """
 
     DEFAULTS: dict[str, Any] = {}
@@ -77,6 +95,7 @@ class SyntheticTask(Seq2SeqTask):
         for key in SIZE_OPTIONS:
             sizes[key] = check_int(self.name, key, sizes[key], minimum=1 if key == "train_size" else 0)
         total = sum(sizes.values())
+        self._check_token_budget(sizes, total)
         if total > space:
             raise TaskError(
                 f"{self.name}: only {space} distinct sources exist with {self._describe_space()}, "
@@ -84,6 +103,19 @@ class SyntheticTask(Seq2SeqTask):
                 "lower the sizes or widen the task"
             )
         opts.update(sizes)
+
+    def _check_token_budget(self, sizes: dict[str, int], total: int) -> None:
+        """TaskError unless ``total`` sources of up to ``max_src_len`` tokens fit in MAX_SOURCE_TOKENS."""
+        if total * self.max_src_len <= MAX_SOURCE_TOKENS:
+            return
+        has_max_len = "max_len" in self.options
+        longest = f"max_len {self.options['max_len']}" if has_max_len else "the longest source"
+        raise TaskError(
+            f"{self.name}: train_size {sizes['train_size']} + valid_size {sizes['valid_size']} + test_size "
+            f"{sizes['test_size']} = {total} sources of up to {self.max_src_len} tokens ({longest}) exceed "
+            f"{MAX_SOURCE_TOKENS:,} source tokens, the most a task generates; lower the sizes"
+            + (" or max_len" if has_max_len else "")
+        )
 
     def _draw_distinct(self, rng: np.random.Generator, total: int) -> list[Hashable]:
         if 2 * total > self._space_size():
@@ -129,9 +161,9 @@ class SymbolTask(SyntheticTask):
     DEFAULTS = {"vocab_size": 10, "min_len": 1, "max_len": 10}
 
     def _check(self, opts: dict[str, Any]) -> None:
-        opts["vocab_size"] = check_int(self.name, "vocab_size", opts["vocab_size"], minimum=2)
+        opts["vocab_size"] = check_int(self.name, "vocab_size", opts["vocab_size"], minimum=2, maximum=MAX_VOCAB_SIZE)
         opts["min_len"] = check_int(self.name, "min_len", opts["min_len"], minimum=1)
-        opts["max_len"] = check_int(self.name, "max_len", opts["max_len"], minimum=1)
+        opts["max_len"] = check_int(self.name, "max_len", opts["max_len"], minimum=1, maximum=MAX_SYMBOL_LEN)
         if opts["min_len"] > opts["max_len"]:
             raise TaskError(f"{self.name}: min_len ({opts['min_len']}) must be <= max_len ({opts['max_len']})")
         self.src_vocab = self.tgt_vocab = Vocab([str(i) for i in range(opts["vocab_size"])], tokenizer="space")
@@ -139,8 +171,16 @@ class SymbolTask(SyntheticTask):
         self.max_tgt_len = opts["max_len"] + 1
 
     def _space_size(self) -> int:
+        """Sum of vocab_size**n for n = min_len..max_len, or SPACE_LIMIT once it gets there."""
         o = self.options
-        return sum(o["vocab_size"] ** n for n in range(o["min_len"], o["max_len"] + 1))
+        base, space = o["vocab_size"], 0
+        for length in range(o["min_len"], o["max_len"] + 1):
+            if length * math.log2(base) >= math.log2(SPACE_LIMIT):  # base**length alone reaches the limit
+                return SPACE_LIMIT
+            space += base**length
+            if space >= SPACE_LIMIT:
+                return SPACE_LIMIT
+        return space
 
     def _sample(self, rng: np.random.Generator, n: int) -> list[Hashable]:
         o = self.options
