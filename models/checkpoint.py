@@ -15,16 +15,22 @@ A checkpoint is a directory::
 
 Crash safety: a directory is never modified in place. ``save_checkpoint`` writes every file
 (each one atomically: temp file + fsync + rename) into a fresh sibling ``.DIR.tmp-XXXX``,
-with ``state.json`` last, fsyncs it, then swaps it in: ``DIR -> .DIR.old-XXXX``,
-``.DIR.tmp-XXXX -> DIR``, and deletes the old one. ``best/`` is carried over into the new
-directory by hard links (files are never rewritten in place, so sharing them is safe). A
-crash can therefore leave only:
+with ``state.json`` last, fsyncs it, then moves into it every entry of ``DIR`` that the save
+did not write (``best/``, and the user's files, directories, symlinks and FIFOs, hidden or
+not: each one renamed, so it stays itself), and swaps it in: ``DIR -> .DIR.old-XXXX``,
+``.DIR.tmp-XXXX -> DIR``, and deletes the old one, which by then holds only the old
+checkpoint's own files. A crash can therefore leave only:
 
 - a partial ``.DIR.tmp-XXXX`` (no valid ``state.json``): ignored and removed by the next save;
+- a complete ``.DIR.tmp-XXXX`` holding some of the user's entries (a crash before the swap):
+  the next save moves them back into ``DIR`` before removing it;
 - the instant between the two renames, where ``DIR`` is missing but a complete
   ``.DIR.tmp-XXXX`` (the new checkpoint) exists: ``load_checkpoint`` and the next
   ``save_checkpoint`` finish the swap first (``recover``), so readers always see a complete
   checkpoint, the old one or the new one.
+
+A save never deletes an entry it did not write: a stale copy still holding one (its name is
+taken in ``DIR`` again) is left where it is.
 
 Loading checks the manifest, so a file truncated or edited after the save is reported as a
 ``CheckpointError`` naming the file, as is a missing or unparsable one.
@@ -33,6 +39,7 @@ Loading checks the manifest, so a file truncated or edited after the save is rep
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 import shutil
@@ -51,6 +58,9 @@ TASK_FILE = "task.json"
 STATE_FILE = "state.json"
 BEST_DIR = "best"
 DATA_FILES = (MODEL_FILE, OPTIMIZER_FILE, CONFIG_FILE, TASK_FILE)
+CHECKPOINT_FILES = (*DATA_FILES, STATE_FILE)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -163,10 +173,68 @@ def recover(directory: str | os.PathLike) -> bool:
     return False
 
 
+def _entries(directory: str) -> list[str]:
+    try:
+        return sorted(os.listdir(directory))
+    except OSError:
+        return []
+
+
+def _is_own(entry: str) -> bool:
+    """True for a name a save writes in a checkpoint directory: one of its five files, or a
+    temporary of an interrupted write (``.model.safetensors.<hex>.tmp``, ``.best.tmp-<hex>``,
+    ``.best.old-<hex>``). ``best/`` is not one: it is carried over like the user's entries."""
+    if entry in CHECKPOINT_FILES or entry.startswith((f".{BEST_DIR}.tmp-", f".{BEST_DIR}.old-")):
+        return True
+    return entry.endswith(".tmp") and entry.startswith(tuple(f".{name}." for name in CHECKPOINT_FILES))
+
+
+def users_entries(directory: str | os.PathLike) -> list[str]:
+    """The entries of a checkpoint directory that no save wrote (files, directories, symlinks,
+    FIFOs, hidden or not), sorted; every save keeps them. ``best/`` is not one of them."""
+    return [e for e in _entries(os.fspath(directory)) if not _is_own(e) and e != BEST_DIR]
+
+
+def _move_entries(source: str, target: str, entries: list[str]) -> list[str]:
+    """Rename each of ``entries`` from directory ``source`` into ``target`` (a sibling, so one
+    file system: each rename is atomic, and a directory, symlink or FIFO moves as itself).
+    An entry whose name ``target`` already has stays where it is. Returns the ones moved."""
+    moved = []
+    for entry in entries:
+        destination = os.path.join(target, entry)
+        if not os.path.lexists(destination):
+            os.rename(os.path.join(source, entry), destination)
+            moved.append(entry)
+    return moved
+
+
+def _remove_copy(copy: str, path: str) -> None:
+    """Delete ``copy`` (a stale or replaced copy of checkpoint ``path``) once every entry of it
+    that a save did not write (a crash may leave the user's entries, or ``best/``, in it) is
+    moved into ``path``; a copy still holding one is left in place and logged."""
+    if os.path.isdir(path):
+        _move_entries(copy, path, [e for e in _entries(copy) if not _is_own(e)])
+    left = [e for e in _entries(copy) if not _is_own(e)]
+    if left:
+        logger.warning("kept %s: it holds %s, which %s already has", copy, ", ".join(left), path)
+        return
+    shutil.rmtree(copy, ignore_errors=True)
+
+
 def _cleanup(parent: str, name: str) -> None:
     for kind in ("tmp", "old"):
         for stale in _siblings(parent, name, kind):
-            shutil.rmtree(stale, ignore_errors=True)
+            _remove_copy(stale, os.path.join(parent, name))
+
+
+def _finish_interrupted_saves(path: str) -> None:
+    """Recover ``path`` and its ``best/`` from a swap a crash interrupted, then remove their stale copies."""
+    parent, name = os.path.split(path)
+    recover(path)
+    _cleanup(parent, name)
+    if os.path.isdir(path):
+        recover(os.path.join(path, BEST_DIR))
+        _cleanup(path, BEST_DIR)
 
 
 # -- saving ---------------------------------------------------------------------------------
@@ -184,34 +252,6 @@ def _write_files(target: str, *, model_state: dict, optimizer_state: dict | None
         size, digest = _sha256(os.path.join(target, filename))
         manifest[filename] = {"bytes": size, "sha256": digest}
     save_json({"format": FORMAT, "version": VERSION, **state.to_dict(), "files": manifest}, os.path.join(target, STATE_FILE))
-
-
-def _link_tree(source: str, target: str) -> None:
-    """Recreate directory ``source`` at ``target`` with hard links (copies where linking fails)."""
-    os.makedirs(target)
-    for entry in os.listdir(source):
-        src = os.path.join(source, entry)
-        if os.path.isfile(src):
-            try:
-                os.link(src, os.path.join(target, entry))
-            except OSError:
-                shutil.copy2(src, os.path.join(target, entry))
-
-
-def _carry_over_other_files(old: str, new: str) -> None:
-    """Hard-link into ``new`` every top-level file of checkpoint ``old`` that is not part of a
-    checkpoint (a results.json the user wrote there, notes, ...), so a save never deletes them."""
-    if not os.path.isdir(old):
-        return
-    own = {*DATA_FILES, STATE_FILE, BEST_DIR}
-    for entry in os.listdir(old):
-        src = os.path.join(old, entry)
-        if entry in own or entry.startswith(".") or not os.path.isfile(src):
-            continue
-        try:
-            os.link(src, os.path.join(new, entry))
-        except OSError:
-            shutil.copy2(src, os.path.join(new, entry))
 
 
 def check_writable(directory: str | os.PathLike) -> None:
@@ -243,10 +283,12 @@ def save_checkpoint(
     """Write a checkpoint to ``directory``, replacing an existing checkpoint there atomically.
 
     ``model_state`` is a state_dict, ``optimizer_state`` ``{"optimizer": ..., "scheduler": ...}``
-    (or None), ``config`` and ``task_state`` JSON dicts. With ``keep_best`` the ``best/``
-    subdirectory of the checkpoint being replaced is carried over; other top-level files in
-    it that are not part of a checkpoint (a results.json written there) are always kept. A
-    directory that exists but is not a checkpoint (and is not empty) is refused:
+    (or None), ``config`` and ``task_state`` JSON dicts. Every entry of the checkpoint being
+    replaced that a save did not write (``users_entries``: a results.json written there,
+    a plots/ directory, .notes, symlinks, FIFOs) is kept, as is its ``best/`` unless
+    ``keep_best`` is False (a fresh run replacing another run's checkpoint); a ``best/``
+    holding entries of the user's is then refused before anything is written. A directory
+    that exists but is not a checkpoint (and is not empty) is refused. Both refusals are
     CheckpointError. Returns the path.
     """
     path, parent, name = _split(directory)
@@ -255,32 +297,72 @@ def save_checkpoint(
         os.makedirs(parent, exist_ok=True)
     except OSError as err:
         raise CheckpointError(f"cannot create {parent}: {err.strerror or err}") from None
-    recover(path)
-    _cleanup(parent, name)
+    _finish_interrupted_saves(path)
+    if not keep_best:
+        check_replaceable_best(path)
     tmp = os.path.join(parent, f".{name}.tmp-{secrets.token_hex(4)}")
     try:
         os.makedirs(tmp)
         _write_files(tmp, model_state=model_state, optimizer_state=optimizer_state, config=config,
                      task_state=task_state, state=state)
-        best = os.path.join(path, BEST_DIR)
-        if keep_best and os.path.isdir(best) and is_checkpoint(best):
-            _link_tree(best, os.path.join(tmp, BEST_DIR))
-        _carry_over_other_files(path, tmp)
         fsync_directory(tmp)
-        old = None
-        if os.path.exists(path):
-            old = os.path.join(parent, f".{name}.old-{secrets.token_hex(4)}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-        fsync_directory(parent)
     except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # only this save's own files are in it yet
         if isinstance(err, OSError) and not isinstance(err, CheckpointError):
             raise CheckpointError(f"could not save the checkpoint {path}: {err.strerror or err}") from err
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        _swap_in(tmp, path, keep_best)
+    except OSError as err:
+        if isinstance(err, CheckpointError):
+            raise
+        raise CheckpointError(f"could not save the checkpoint {path}: {err.strerror or err}") from err
     return path
+
+
+def check_replaceable_best(directory: str | os.PathLike) -> None:
+    """CheckpointError, naming them, if ``directory/best`` holds entries of the user's: a fresh
+    run replacing the checkpoint there (``keep_best=False``) would have to delete them."""
+    best = os.path.join(os.fspath(directory), BEST_DIR)
+    if not is_checkpoint(best):
+        return  # no best/, or one that is not a checkpoint: kept like any entry of the user's
+    mine = users_entries(best)
+    if mine:
+        shown = ", ".join(mine[:3]) + (f" and {len(mine) - 3} more" if len(mine) > 3 else "")
+        raise CheckpointError(f"cannot replace the checkpoint in {best}: it holds {shown}, which a checkpoint "
+                              "does not have; move them out first")
+
+
+def _swap_in(tmp: str, path: str, keep_best: bool) -> None:
+    """Make the complete new copy ``tmp`` the checkpoint ``path``.
+
+    The entries of the old checkpoint that no save wrote, and its best/ (with ``keep_best``;
+    without, it is renamed aside to go with the old copy), are moved into ``tmp``; then
+    ``path -> .NAME.old-XXXX``, ``tmp -> path``, and the old copy is removed. If a step
+    fails, the old checkpoint and the moved entries are put back as they were.
+    """
+    parent, name = os.path.split(path)
+    old, moved = None, []
+    try:
+        if os.path.isdir(path):
+            carried = [e for e in _entries(path) if not _is_own(e)]
+            if not keep_best and BEST_DIR in carried and is_checkpoint(os.path.join(path, BEST_DIR)):
+                os.replace(os.path.join(path, BEST_DIR), os.path.join(path, f".{BEST_DIR}.old-{secrets.token_hex(4)}"))
+                carried.remove(BEST_DIR)
+            moved = _move_entries(path, tmp, carried)
+            fsync_directory(tmp)
+            old = os.path.join(parent, f".{name}.old-{secrets.token_hex(4)}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except BaseException:
+        if old is not None and not os.path.exists(path):
+            os.replace(old, path)
+        _move_entries(tmp, path, moved)
+        _remove_copy(tmp, path)
+        raise
+    fsync_directory(parent)
+    if old is not None:
+        _remove_copy(old, path)
 
 
 def save_best(directory: str | os.PathLike, **files: Any) -> str:
@@ -288,7 +370,7 @@ def save_best(directory: str | os.PathLike, **files: Any) -> str:
     path, _, _ = _split(directory)
     if not os.path.isdir(path):
         raise CheckpointError(f"cannot save {path}/{BEST_DIR}: {path} is not a checkpoint directory yet")
-    return save_checkpoint(os.path.join(path, BEST_DIR), keep_best=False, **files)
+    return save_checkpoint(os.path.join(path, BEST_DIR), **files)  # best/ has no best/: every entry is kept
 
 
 # -- loading --------------------------------------------------------------------------------

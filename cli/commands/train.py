@@ -14,6 +14,7 @@ from minigrad.cli.core import INTERRUPTED_EXIT, MinigradCommand
 from minigrad.cli.errors import CLIError, TrainingFailed, one_line, user_errors
 from minigrad.cli.files import check_output_file
 from minigrad.cli.logs import log_to_file
+from minigrad.cli.memory import check_model_fits
 from minigrad.cli.options import BY_NAME, SECTIONS, flag_names, flag_of, to_config_parts, training_options
 
 DATA_FILE_OF = {"file": "a TSV file of source<TAB>target lines", "text": "a UTF-8 text file"}
@@ -204,31 +205,15 @@ def _checkpoint_step(directory: str) -> int | None:
         return None
 
 
-def _foreign_entries(directory: str) -> list[str]:
-    """Subdirectories of a checkpoint directory (and of its best/) that a save would not keep.
-
-    A save carries the user's own top-level files over (a results.json written there), but
-    not directories other than best/.
-    """
-    from minigrad.models import checkpoint
-
-    def subdirs(path: str) -> list[str]:
-        return [e for e in os.listdir(path) if not e.startswith(".") and os.path.isdir(os.path.join(path, e))]
-
-    extra = [e for e in subdirs(directory) if e != checkpoint.BEST_DIR]
-    best = os.path.join(directory, checkpoint.BEST_DIR)
-    if os.path.isdir(best):
-        extra += [os.path.join(checkpoint.BEST_DIR, e) for e in subdirs(best)]
-    return sorted(extra)
-
-
 def check_save_target(save: str | None, resume: str | None, overwrite: bool, option: str = "--save") -> None:
     """Refuse a checkpoint directory ``save`` whose contents this run would destroy, before any work.
 
     It may be absent, empty, the checkpoint being resumed, or (with --overwrite) another
-    run's checkpoint. A directory that is not a checkpoint, or holds subdirectories a save
-    would not keep, is refused in every case (the user's own files in it are kept). ``option``
-    is the flag that named the directory (--save, or --resume when the run saves where it resumes).
+    run's checkpoint. A directory that is not a checkpoint is refused in every case. The
+    user's own entries in it (files, directories, symlinks, FIFOs) are kept by every save;
+    only a fresh run replacing another run's checkpoint replaces its best/, so a best/
+    holding such entries is refused then. ``option`` is the flag that named the directory
+    (--save, or --resume when the run saves where it resumes).
     """
     from minigrad.models import checkpoint
 
@@ -239,15 +224,13 @@ def check_save_target(save: str | None, resume: str | None, overwrite: bool, opt
         checkpoint.check_writable(save)
     if not os.path.isdir(save) or not os.listdir(save):
         return
-    extra = _foreign_entries(save)
-    if extra:
-        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
-        raise CLIError(f"{option} {save}: the directory holds subdirectories that are not part of its checkpoint "
-                       f"({shown}); a save keeps your files there but not other directories, so move them out first")
     resuming_it = resume is not None and os.path.realpath(resume) == os.path.realpath(save)
     if not resuming_it and not overwrite:
         raise CLIError(f"--save {save} already holds a checkpoint ({describe_checkpoint(save)}); continue it with "
                        f"--resume {save}, or replace it with --overwrite")
+    if resume is None:  # a fresh run does not inherit the replaced run's best/
+        with user_errors(prefix="--overwrite: "):
+            checkpoint.check_replaceable_best(save)
 
 
 def _check_resume_length(trainer, values: dict[str, Any]) -> None:
@@ -352,6 +335,8 @@ def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None, run
     check_save_target(save_dir, values.get("resume"), bool(values.get("overwrite")),
                       "--save" if values.get("save") else "--resume")
     with user_errors(translate=flag_names):
+        if not values.get("resume"):  # a resumed model's size is that of the weights it loads
+            check_model_fits(config)
         trainer = Trainer(config, resume_from=values.get("resume"), save_dir=save_dir,
                           callbacks=[progress] if progress else [])
     run.trainer = trainer

@@ -131,3 +131,88 @@ def test_a_users_own_files_survive_a_save(tmp_path):
     ckpt.save_checkpoint(path, **_files(step=2))
     assert (path / "results.json").read_text() == '{"mine": 1}'
     assert ckpt.is_checkpoint(path)
+
+
+# -- everything a save did not write is kept -------------------------------------------------------
+
+
+def _users_entries(directory, outside) -> None:
+    """One entry of each kind a user may leave in a checkpoint directory (``outside``: a symlink's target)."""
+    (directory / "plots").mkdir()
+    (directory / "plots" / "deep").mkdir()
+    (directory / "plots" / "deep" / "loss.png").write_bytes(b"png")
+    (directory / ".notes").write_text("hidden")
+    (directory / ".gitignore").write_text("*\n")
+    outside.write_text("the target")
+    os.symlink(outside, directory / "link")
+    os.mkfifo(directory / "pipe")
+
+
+def _assert_users_entries(directory, outside) -> None:
+    import stat
+
+    assert (directory / "plots" / "deep" / "loss.png").read_bytes() == b"png"
+    assert (directory / ".notes").read_text() == "hidden" and (directory / ".gitignore").read_text() == "*\n"
+    assert os.path.islink(directory / "link") and os.readlink(directory / "link") == str(outside)
+    assert outside.read_text() == "the target"
+    assert stat.S_ISFIFO(os.lstat(directory / "pipe").st_mode)
+
+
+@pytest.mark.parametrize("where", [".", "best"])
+def test_a_save_keeps_every_entry_it_did_not_write(tmp_path, where):
+    directory, outside = tmp_path / "run", tmp_path / "target.txt"
+    ckpt.save_checkpoint(directory, **_files(step=1))
+    ckpt.save_best(directory, **_files(step=1))
+    _users_entries(directory / where, outside)
+    ckpt.save_checkpoint(directory, **_files(step=2))
+    ckpt.save_best(directory, **_files(step=2))
+    ckpt.save_checkpoint(directory, **_files(step=3))
+    _assert_users_entries(directory / where, outside)
+    assert ckpt.read_checkpoint(directory)[3].step == 3 and ckpt.read_checkpoint(directory / "best")[3].step == 2
+    assert sorted(os.listdir(tmp_path)) == ["run", "target.txt"]  # no temporary directory left behind
+
+
+def test_a_failed_swap_puts_the_users_entries_back(tmp_path, monkeypatch):
+    directory, outside = tmp_path / "run", tmp_path / "target.txt"
+    ckpt.save_checkpoint(directory, **_files(step=1))
+    _users_entries(directory, outside)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if os.fspath(src) == str(directory):
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(CheckpointError, match="Permission denied"):
+        ckpt.save_checkpoint(directory, **_files(step=2))
+    monkeypatch.setattr(os, "replace", real_replace)
+    _assert_users_entries(directory, outside)
+    assert ckpt.read_checkpoint(directory)[3].step == 1
+    assert sorted(os.listdir(tmp_path)) == ["run", "target.txt"]
+
+
+def test_entries_a_crash_left_in_a_temporary_are_moved_back(tmp_path):
+    """A crash after a save moved the user's entries into its new copy, before the swap."""
+    directory = tmp_path / "run"
+    ckpt.save_checkpoint(directory, **_files(step=1))
+    stale = tmp_path / ".run.tmp-dead"
+    ckpt.save_checkpoint(stale, **_files(step=2))
+    (stale / "plots").mkdir()
+    (stale / "plots" / "a.png").write_bytes(b"png")
+    ckpt.save_checkpoint(directory, **_files(step=3))
+    assert (directory / "plots" / "a.png").read_bytes() == b"png"
+    assert not stale.exists() and ckpt.read_checkpoint(directory)[3].step == 3
+
+
+def test_a_fresh_run_does_not_replace_a_best_holding_the_users_entries(tmp_path):
+    directory = tmp_path / "run"
+    ckpt.save_checkpoint(directory, **_files(step=1))
+    ckpt.save_best(directory, **_files(step=1))
+    (directory / "best" / "notes.txt").write_text("mine")
+    with pytest.raises(CheckpointError, match=r"best.*notes\.txt"):
+        ckpt.save_checkpoint(directory, keep_best=False, **_files(step=1))
+    assert (directory / "best" / "notes.txt").read_text() == "mine"
+    os.remove(directory / "best" / "notes.txt")
+    ckpt.save_checkpoint(directory, keep_best=False, **_files(step=1))
+    assert not (directory / "best").exists()

@@ -1,7 +1,8 @@
 """What --save and --resume refuse, and how a failed run ends: nothing already saved is lost.
 
 - --save DIR holding another run's checkpoint: refused unless --resume DIR or --overwrite;
-  a DIR with files a checkpoint does not have: always refused (saving replaces the directory).
+  a DIR that is not a checkpoint: always refused. The user's entries in a checkpoint
+  directory are kept by every save.
 - --resume with a run length that ends before the checkpoint's step: refused.
 - MINIGRAD_SEED does not count as changing the seed of a resumed run; --seed does.
 - A checkpoint write that fails (disk full) is one line naming the file, exit status 1.
@@ -80,20 +81,62 @@ def test_resume_into_another_checkpoint_needs_overwrite(runner, ckpt, tmp_path):
 
 
 @pytest.mark.parametrize("how", [["--resume", "{ckpt}", "--steps", "32"], ["--save", "{ckpt}", "--overwrite"]])
-def test_files_that_are_not_the_checkpoint_are_never_deleted(runner, ckpt, how):
-    """A user's own files in a checkpoint directory survive every save; a subdirectory, which a
-    save would not carry over, is refused before any work."""
+def test_entries_that_are_not_the_checkpoint_are_never_deleted(runner, ckpt, tmp_path, how):
+    """A user's own files, subdirectories, hidden files, symlinks and FIFOs in a checkpoint
+    directory survive every save (a symlink's target untouched)."""
+    import stat
+
+    target = tmp_path / "target.txt"
+    target.write_text("the target")
     (ckpt / "notes.txt").write_text("keep me")
     (ckpt / "results.json").write_text("{}")
-    args = [a.format(ckpt=ckpt) for a in how] + (short(4) if "--save" in how else ["--quiet"])
     (ckpt / "plots").mkdir()
-    assert_usage_error(run(runner, train_main, args), str(ckpt), "plots", "not part of its checkpoint")
-    assert (ckpt / "notes.txt").read_text() == "keep me" and _step(ckpt) == 30
-    (ckpt / "plots").rmdir()
+    (ckpt / "plots" / "loss.png").write_bytes(b"png")
+    (ckpt / ".notes").write_text("hidden")
+    (ckpt / ".gitignore").write_text("*\n")
+    os.symlink(target, ckpt / "link")
+    os.mkfifo(ckpt / "pipe")
+    args = [a.format(ckpt=ckpt) for a in how] + (short(4) if "--save" in how else ["--quiet"])
     result = run(runner, train_main, args)
     assert result.exit_code == 0, result.output
     assert (ckpt / "notes.txt").read_text() == "keep me" and (ckpt / "results.json").read_text() == "{}"
+    assert (ckpt / "plots" / "loss.png").read_bytes() == b"png"
+    assert (ckpt / ".notes").read_text() == "hidden" and (ckpt / ".gitignore").read_text() == "*\n"
+    assert os.readlink(ckpt / "link") == str(target) and target.read_text() == "the target"
+    assert stat.S_ISFIFO(os.lstat(ckpt / "pipe").st_mode)
     assert _step(ckpt) in (4, 32)
+
+
+def test_a_subdirectory_made_during_the_run_is_kept(runner, tmp_path, monkeypatch):
+    """The user makes DIR/plots/ after the first save; the saves after it keep it."""
+    from minigrad.models import checkpoint
+
+    save = tmp_path / "ck"
+    original = checkpoint.save_checkpoint
+    saves = []
+
+    def save_then_make_plots(directory, **files):
+        path = original(directory, **files)
+        saves.append(path)
+        if saves == [str(save)]:  # after the first save only
+            (save / "plots").mkdir()
+            (save / "plots" / "loss.png").write_bytes(b"png")
+        return path
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_make_plots)
+    result = run(runner, train_main, TINY + ["--save", save])  # saves at steps 10, 20 and 30
+    assert result.exit_code == 0, result.output
+    assert (save / "plots" / "loss.png").read_bytes() == b"png" and _step(save) == 30
+    assert saves.count(str(save)) == 3
+
+
+def test_overwrite_refuses_a_best_holding_the_users_files(runner, ckpt):
+    """A fresh run replaces the other run's best/: refused before any work if it holds the user's files."""
+    (ckpt / "best" / "notes.txt").write_text("mine")
+    before = _snapshot(ckpt)
+    assert_usage_error(run(runner, train_main, short(4) + ["--save", ckpt, "--overwrite"]),
+                       "--overwrite", f"{ckpt}{os.sep}best", "notes.txt", "move them out first")
+    assert _snapshot(ckpt) == before
 
 
 def test_overwrite_cannot_come_from_a_config_file(runner, tmp_path):
