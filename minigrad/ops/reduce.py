@@ -79,20 +79,59 @@ class Min(_Extreme):
     reduce = staticmethod(np.min)
 
 
+def _divisor(shape: tuple, axes, ddof) -> float:
+    """N - ddof, clamped at 0 as NumPy and PyTorch do (0 makes the variance inf, or NaN when empty)."""
+    n = _count(shape, axes) - ddof
+    return float(n) if n > 0 else 0.0
+
+
+def _over(x: float, divisor: float) -> float:
+    """x / divisor as a Python float (weakly typed, so float32 stays float32), inf for 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(x) / divisor)
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axes=None, ddof=0, keepdims=False):
-        centered = a - np.mean(a, axis=axes, keepdims=True)
-        divisor = _count(a.shape, axes) - ddof
-        ctx.save_for_backward(centered)
+        centered = a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+        divisor = _divisor(a.shape, axes, ddof)
+        ctx.save_for_backward(a)
         ctx.meta = (axes, keepdims, divisor)
-        return np.sum(centered * centered, axis=axes, keepdims=keepdims) / divisor
+        with np.errstate(invalid="ignore"):  # 0 * inf: an empty axis has a NaN variance, as in NumPy
+            return np.sum(centered * centered, axis=axes, keepdims=keepdims) * _over(1, divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        (centered,) = ctx.saved
+        # d var / d a = 2 (a - mean) / (N - ddof); centred again here, from the saved input
+        (a,) = ctx.saved
         axes, keepdims, divisor = ctx.meta
-        return _restore(grad, axes, keepdims) * (2 / divisor) * centered
+        if a.size == 0:  # an empty gradient of the input's shape, as PyTorch
+            return np.zeros_like(a)
+        centered = a - np.mean(a, axis=axes, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            return _restore(grad, axes, keepdims) * _over(2, divisor) * centered
+
+
+class Std(Function):
+    @staticmethod
+    def forward(ctx, a, axes=None, ddof=0, keepdims=False):
+        out = np.sqrt(Var.forward(ctx, a, axes=axes, ddof=ddof, keepdims=keepdims))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d std / d a = (a - mean) / ((N - ddof) std); 0 where std is 0 (all values equal: a - mean
+        # is 0 there too, so a denominator of 1 gives it), as PyTorch and HIPS autograd
+        a, out = ctx.saved
+        axes, keepdims, divisor = ctx.meta
+        if a.size == 0:  # an empty gradient of the input's shape, as PyTorch
+            return np.zeros_like(a)
+        centered = a - np.mean(a, axis=axes, keepdims=True)
+        std = _restore(out, axes, keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _restore(grad, axes, keepdims) * _over(1, divisor) * centered / np.where(std == 0, 1, std)
 
 
 class LogSumExp(Function):
@@ -102,16 +141,19 @@ class LogSumExp(Function):
         peak = np.where(np.isfinite(peak), peak, 0)  # rows of -inf stay -inf, not NaN
         with np.errstate(divide="ignore"):
             out = np.log(np.sum(np.exp(a - peak), axis=axes, keepdims=True)) + peak
+        out = out if keepdims else np.squeeze(out, axis=axes)
         ctx.save_for_backward(a, out)
         ctx.meta = (axes, keepdims)
-        return out if keepdims else np.squeeze(out, axis=axes)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
+        # d/da log sum exp(a) = exp(a - out): the softmax of a along the axes
         a, out = ctx.saved
         axes, keepdims = ctx.meta
+        out = _restore(out, axes, keepdims)
         with np.errstate(invalid="ignore"):
-            weights = np.where(np.isneginf(out), 0, np.exp(a - out))
+            weights = np.where(np.isneginf(out), 0, np.exp(a - np.where(np.isneginf(out), 0, out)))
         return _restore(grad, axes, keepdims) * weights
 
 
@@ -156,21 +198,23 @@ def min(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
 @numpy_spelling
 def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance over ``axis`` with NumPy's default ``ddof=0`` (biased)."""
+    """Variance over ``axis`` with NumPy's default ``ddof=0`` (biased); ``N - ddof`` is clamped at 0,
+    so ``ddof >= N`` gives inf (NaN over an empty axis), as NumPy and PyTorch."""
     return _reduce(Var, a, axis, "var", ddof=ddof, keepdims=keepdims)
 
 
 @numpy_spelling
 def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Standard deviation: ``sqrt(var(...))``."""
-    from .elementwise import sqrt
-
-    return sqrt(_reduce(Var, a, axis, "std", ddof=ddof, keepdims=keepdims))
+    """Standard deviation ``sqrt(var(...))``; its gradient is 0 where it is 0 (all values equal)."""
+    return _reduce(Std, a, axis, "std", ddof=ddof, keepdims=keepdims)
 
 
 @numpy_spelling
 def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(a))) over ``axis``, computed without overflow."""
+    a = float_array(a)
+    if a.ndim == 0 and axis in (0, -1):  # as softmax: the one axis of a scalar is itself
+        axis = None
     return _reduce(LogSumExp, a, axis, "logsumexp", keepdims=keepdims)
 
 

@@ -272,8 +272,10 @@ def _shape_arg(shape) -> tuple:
 
 
 def reshape(a, *shape) -> Tensor:
-    """Reshape to ``shape`` (a tuple or varargs; one entry may be -1)."""
+    """Reshape to ``shape`` (a tuple or varargs; one entry may be -1; ``()`` for a 0-d result)."""
     a = float_array(a)
+    if not shape:  # NumPy: a.reshape() is an error; the 0-d shape is written reshape(())
+        raise TypeError("reshape: the new shape is missing; give it as a tuple or integers (() for a 0-d tensor)")
     shape = _shape_arg(shape)
     resolved = shape
     if shape.count(-1) == 1:
