@@ -114,7 +114,8 @@ def filter_logits(logits: np.ndarray, top_k: int | None = None, top_p: float | N
         before = np.cumsum(probs, axis=-1)
         before[..., 1:] = before[..., :-1].copy()  # mass of the tokens ranked above each one
         before[..., 0] = 0.0
-        drop_sorted = before >= top_p - 1e-9  # enough mass without this token (never the first); 1e-9: rounding
+        drop_sorted = before >= top_p - 1e-9  # enough mass without this token; 1e-9: rounding
+        drop_sorted[..., 0] = False  # the most likely token stays, however small top_p is
         drop = np.zeros_like(drop_sorted)
         np.put_along_axis(drop, order, drop_sorted, axis=-1)
         out[drop] = -np.inf
@@ -128,11 +129,15 @@ def sample_next(logits: np.ndarray, temperature: float, top_k: int | None, top_p
     ``temperature == 0`` is greedy (the argmax; top_k and top_p change nothing then and no
     random number is drawn). Otherwise tokens are drawn from softmax(logits / temperature)
     restricted to ``filter_logits(..., top_k, top_p)``, one uniform number per row from
-    ``rng``, by inverting the cumulative distribution.
+    ``rng``, by inverting the cumulative distribution. Logits of -inf (suppressed tokens) are
+    never drawn; a temperature so small that the others overflow samples the argmax.
     """
     if temperature == 0:
         return np.argmax(logits, axis=-1).astype(np.int64)
-    scaled = filter_logits(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)  # (B, V)
+    logits = np.asarray(logits, dtype=np.float64)
+    with np.errstate(over="ignore"):  # the largest is 0 before dividing: the others may go to -inf, never to NaN
+        scaled = (logits - logits.max(axis=-1, keepdims=True)) / temperature  # (B, V)
+    scaled = filter_logits(scaled, top_k, top_p)
     probs = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
     cdf = np.cumsum(probs, axis=-1)  # (B, V), flat across tokens of probability 0
     u = rng.random(len(cdf)) * cdf[:, -1]  # (B,)

@@ -57,6 +57,17 @@ def test_greedy_ignores_the_seed_and_top_k_1_is_greedy(runner, lm_checkpoint):
     assert run(runner, base + ["--top-p", "0.01", "--seed", "6"]).stdout == greedy  # the nucleus is the top token
 
 
+@pytest.mark.filterwarnings("error")  # a NumPy RuntimeWarning fails the test
+@pytest.mark.parametrize("option", [["--top-p", "1e-9"], ["--temperature", "1e-320"]])
+def test_a_tiny_nucleus_or_temperature_samples_no_special_token(runner, lm_checkpoint, option):
+    ckpt, _ = lm_checkpoint
+    base = [ckpt, "--prompt", "def", "--max-new-tokens", "30", "--seed", "1"]
+    result = run(runner, base + option)
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    assert "<" not in result.stdout  # none of <pad> <bos> <eos> <unk>
+    assert result.stdout == run(runner, base + ["--temperature", "0"]).stdout  # greedy: the nucleus is the top token
+
+
 def test_default_prompt_is_a_line_break(runner, lm_checkpoint):
     ckpt, _ = lm_checkpoint
     out = run(runner, [ckpt, "--max-new-tokens", "5", "--seed", "0"])

@@ -334,6 +334,32 @@ def test_filter_logits_by_hand():
     assert keep(filter_logits(ties, top_k=1)) == [1, 2]  # ties at the k-th value are all kept
 
 
+def test_the_nucleus_always_keeps_the_most_likely_token():
+    """A top_p below the rounding tolerance (1e-9) once dropped every token: NaN probabilities, then token 0."""
+    logits = np.log(np.array([[0.5, 0.2, 0.15, 0.1, 0.05], [0.05, 0.1, 0.15, 0.2, 0.5]]))
+    for top_p in (1e-9, 1e-12, 5e-324):
+        out = filter_logits(logits, top_p=top_p)
+        assert [np.isfinite(row).nonzero()[0].tolist() for row in out] == [[0], [4]]
+
+
+@pytest.mark.filterwarnings("error")  # and no NumPy RuntimeWarning on the way
+@pytest.mark.parametrize("temperature, top_p", [(1.0, 1e-9), (1e-320, None), (1e-320, 1e-9), (1e-300, 0.5)])
+def test_a_tiny_nucleus_or_temperature_samples_the_most_likely_allowed_token(temperature, top_p):
+    logits = np.array([[5.0, 1.0, 3.0, 2.0], [0.0, 4.0, -1.0, 3.5]])
+    logits[:, 0] = -np.inf  # a suppressed token, as generate passes it
+    assert sample_next(logits, temperature, None, top_p, np.random.default_rng(0)).tolist() == [2, 1]
+
+
+@pytest.mark.filterwarnings("error")
+def test_generate_with_a_tiny_nucleus_is_greedy_over_the_allowed_tokens(rng):
+    model = make()
+    prompt = rng.integers(0, V, size=4)
+    specials = range(4)
+    greedy = model.generate(prompt, 12, temperature=0, suppress_tokens=specials)
+    np.testing.assert_array_equal(model.generate(prompt, 12, top_p=1e-9, seed=0, suppress_tokens=specials), greedy)
+    assert not set(greedy[4:].tolist()) & set(specials)
+
+
 def test_sample_next_frequencies_follow_temperature():
     rng = np.random.default_rng(0)
     logits = np.log(np.array([[0.7, 0.2, 0.1]] * 20000))
