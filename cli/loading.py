@@ -16,8 +16,10 @@ def open_checkpoint(path: str, data: str | None = NO_DATA_OPTION) -> tuple[Any, 
 
     A missing or corrupt checkpoint is a one-line error naming the file. ``data`` is the
     value of a command's ``--data FILE`` option (None when not given): it replaces the stored
-    data file of a ``file``/``text`` task, and as such a command reads the task's data, a
-    data file that is not there is an error naming it and advising ``--data FILE``.
+    data file of a ``file``/``text`` task, whatever that file holds (an explicit choice),
+    and as such a command reads the task's data, a data file that is not there is an error
+    naming it and advising ``--data FILE``; the stored file must still hold the data the
+    checkpoint was trained on (``tasks.DataFileChanged`` when the command reads it).
     Commands that only encode and decode (predict, attention, generate) leave it out.
     """
     from minigrad.models.checkpoint import load_checkpoint
@@ -25,7 +27,8 @@ def open_checkpoint(path: str, data: str | None = NO_DATA_OPTION) -> tuple[Any, 
     reads_data = data is not NO_DATA_OPTION
     given = None if data is NO_DATA_OPTION else data
     with user_errors():
-        model, task, config, state = load_checkpoint(path, data_path=None if given is None else os.path.abspath(given))
+        model, task, config, state = load_checkpoint(path, data_path=None if given is None else os.path.abspath(given),
+                                                     accept_changed_data=given is not None)
     stored = task.options.get("path") if config.task in ("file", "text") else None
     if reads_data and stored is not None and not os.path.exists(stored):
         if given is not None:

@@ -428,14 +428,15 @@ def read_optimizer(directory: str | os.PathLike) -> dict:
     return tree
 
 
-def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None):
+def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None, accept_changed_data: bool = False):
     """Rebuild ``(model, task, config, state)`` from a checkpoint directory.
 
     ``model`` is built with ``models.build`` from the saved config and loaded with the saved
     weights (in eval mode); ``task`` comes from ``tasks.from_state`` (``data_path`` replaces
-    the stored data file of a ``file``/``text`` task); ``config`` is a ``TrainConfig``;
-    ``state`` a ``TrainingState``. CheckpointError (naming the file) when anything is
-    missing, corrupt or inconsistent.
+    the stored data file of a ``file``/``text`` task; when the task reads it, it must hold
+    the data task.json fingerprints, unless ``accept_changed_data``); ``config`` is a
+    ``TrainConfig``; ``state`` a ``TrainingState``. CheckpointError (naming the file) when
+    anything is missing, corrupt or inconsistent.
     """
     from minigrad import tasks
     from minigrad.models.training import TrainConfig, build_model
@@ -448,7 +449,7 @@ def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None):
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{config_path} is corrupt: {err}") from None
     try:
-        task = tasks.from_state(task_state, path=data_path)
+        task = tasks.from_state(task_state, path=data_path, accept_changed_data=accept_changed_data)
     except tasks.TaskError as err:
         raise CheckpointError(f"{os.path.join(path, TASK_FILE)} is corrupt: {err}") from None
     try:

@@ -216,7 +216,9 @@ def resume_config(saved: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
     """The config of a resumed run: ``saved`` with ``overrides`` applied to RESUMABLE_FIELDS.
 
     Any other override that differs from the saved value is a ValueError naming the field,
-    since it would change the model, the data or the optimizer half-way through a run.
+    since it would change the model, the data or the optimizer half-way through a run. The
+    data file of a file/text task (``task_options["path"]``) may move: the resumed run
+    checks that the new place holds the same data (the checkpoint's fingerprint of it).
     """
     merged = saved.to_dict()
     for key, value in overrides.items():
@@ -229,6 +231,9 @@ def resume_config(saved: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
             continue
         if key in ("task_options", "model_options"):
             for name, option in value.items():
+                if key == "task_options" and name == "path" and merged[key].get("path") is not None:
+                    merged[key]["path"] = option  # a moved data file: Trainer checks its contents
+                    continue
                 if merged[key].get(name, option) != option or name not in merged[key]:
                     shown = merged[key].get(name, "its default")
                     raise ValueError(f"the checkpoint was trained with {name}={shown}; a resumed run cannot change it (got {option!r})")
@@ -238,6 +243,14 @@ def resume_config(saved: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
         if merged[key] != value:
             raise ValueError(f"the checkpoint was trained with {key}={merged[key]!r}; a resumed run cannot change it (got {value!r})")
     return TrainConfig.from_dict(merged)
+
+
+def _fixed_fields(config: TrainConfig) -> dict[str, Any]:
+    """The fields a resumed run must keep: all but RESUMABLE_FIELDS and the data file's place
+    (a moved file is checked by its contents instead)."""
+    fixed = {k: v for k, v in config.to_dict().items() if k not in RESUMABLE_FIELDS}
+    fixed["task_options"] = {k: v for k, v in fixed["task_options"].items() if k != "path"}
+    return fixed
 
 
 # -- building --------------------------------------------------------------------------------
@@ -726,13 +739,17 @@ class Trainer:
             ckpt.check_writable(save_dir)
 
     def _resume(self, directory: str) -> None:
-        model, task, saved, state = ckpt.load_checkpoint(directory)
-        comparable = {k: v for k, v in self.config.to_dict().items() if k not in RESUMABLE_FIELDS}
-        saved_dict = saved.to_dict()
+        data_path = self.config.task_options.get("path")
+        model, task, saved, state = ckpt.load_checkpoint(directory, data_path=data_path)
+        comparable, saved_dict = _fixed_fields(self.config), _fixed_fields(saved)
         for key, value in comparable.items():
             if saved_dict[key] != value:
                 raise ValueError(f"the checkpoint {directory} was trained with {key}={saved_dict[key]!r}; "
                                  f"a resumed run cannot change it (got {value!r})")
+        trained_on = saved.task_options.get("path")
+        if data_path != trained_on and getattr(task, "data_fingerprint", None) is None:
+            raise ValueError(f"the checkpoint {directory} records no fingerprint of its data file {trained_on}, so "
+                             f"{data_path} cannot be checked to hold the same data; a resumed run reads {trained_on}")
         self.task, self.model, self.state = task, model, state
         self.model.train()
         self.total_steps = total_steps(self.config, self.task)

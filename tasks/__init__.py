@@ -21,7 +21,7 @@ from typing import Any
 
 from minigrad.tasks.base import Batch, LMBatch, Seq2SeqTask, Task, collate, epoch_order, pad_sequences
 from minigrad.tasks.dates import DatesTask, format_date, parse_date
-from minigrad.tasks.errors import TaskError
+from minigrad.tasks.errors import DataFileChanged, TaskError
 from minigrad.tasks.files import FileTask, read_tsv
 from minigrad.tasks.metrics import AccuracyCounts, accuracy_counts, align_predictions, sequence_accuracy, token_accuracy
 from minigrad.tasks.synthetic import AddTask, CopyTask, ReverseTask, SortTask
@@ -68,19 +68,20 @@ def defaults(name: str) -> dict[str, Any]:
     return {**cls.DEFAULTS, "seed": 0, "train_size": None, "valid_size": None, "test_size": None}
 
 
-def from_state(state: dict[str, Any], path: str | None = None) -> Task:
+def from_state(state: dict[str, Any], path: str | None = None, accept_changed_data: bool = False) -> Task:
     """Rebuild a task from ``task.state()``.
 
     Synthetic tasks regenerate identical splits from their options. ``file`` and ``text``
     tasks restore their vocabularies from the state and read the data file (``path``, or
     the stored one) only when a split is accessed, so ``encode_source``/``decode_target``
-    work without it.
+    work without it. That file must hold the data the state recorded (its size and
+    SHA-256): another one is ``DataFileChanged``, unless ``accept_changed_data``.
     """
     if not isinstance(state, dict) or "name" not in state or not isinstance(state.get("options"), dict):
         raise TaskError("task state must be a dict with 'name' and 'options' (from task.state())")
     cls = _lookup(state["name"])
     if issubclass(cls, (FileTask, TextTask)):
-        return cls.from_state(state, path=path)
+        return cls.from_state(state, path=path, accept_changed_data=accept_changed_data)
     task = cls(**state["options"])
     for key in ("src_vocab", "tgt_vocab"):
         if key in state and Vocab.from_dict(state[key]) != getattr(task, key):
@@ -89,7 +90,7 @@ def from_state(state: dict[str, Any], path: str | None = None) -> Task:
 
 
 __all__ = [
-    "PAD", "BOS", "EOS", "UNK", "SPECIAL_TOKENS", "Vocab", "TaskError",
+    "PAD", "BOS", "EOS", "UNK", "SPECIAL_TOKENS", "Vocab", "TaskError", "DataFileChanged",
     "Task", "Seq2SeqTask", "Batch", "LMBatch", "collate", "pad_sequences", "epoch_order",
     "get", "names", "defaults", "from_state",
     "CopyTask", "ReverseTask", "SortTask", "AddTask", "DatesTask", "FileTask", "TextTask",

@@ -8,16 +8,19 @@ ids [4, 5]; tgt "bonjour monde" -> ids [4, 5]. With tokenize="char" every charac
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from typing import Any
 
 import numpy as np
 
 from minigrad.tasks.base import Pair, Seq2SeqTask, check_choice, check_fraction, check_int, check_seed, resolve_options
-from minigrad.tasks.errors import TaskError
+from minigrad.tasks.errors import DataFileChanged, TaskError
 from minigrad.tasks.vocab import Vocab
 
 _SHOW = 60  # characters of a bad line quoted in an error
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def read_text_file(task: str, path: str) -> str:
@@ -26,15 +29,24 @@ def read_text_file(task: str, path: str) -> str:
     TaskError, naming the file, if it is missing, a directory, unreadable, binary (has a NUL
     byte) or not valid UTF-8.
     """
+    return decode_text(task, path, read_file_bytes(task, path))
+
+
+def read_file_bytes(task: str, path: str) -> bytes:
+    """The bytes of ``path``; TaskError, naming the file, if it is missing, a directory or unreadable."""
     if not os.path.exists(path):
         raise TaskError(f"{task}: no such file: {path}")
     if os.path.isdir(path):
         raise TaskError(f"{task}: {path} is a directory, not a file")
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except OSError as err:
         raise TaskError(f"{task}: cannot read {path}: {err.strerror or err}") from None
+
+
+def decode_text(task: str, path: str, data: bytes) -> str:
+    """``data`` read from ``path`` as text (see ``read_text_file``)."""
     nul = data.find(b"\x00")
     if nul >= 0:
         raise TaskError(f"{task}: {path} looks like a binary file (NUL byte at offset {nul}); expected UTF-8 text")
@@ -55,8 +67,13 @@ def read_tsv(path: str, task: str = "file") -> list[tuple[str, str, int]]:
     A line must hold exactly one TAB with a non-blank text on each side, else TaskError
     "PATH:LINE: expected source<TAB>target, got '...'". An empty file is an error too.
     """
+    return parse_tsv(read_text_file(task, path), path, task)
+
+
+def parse_tsv(text: str, path: str, task: str = "file") -> list[tuple[str, str, int]]:
+    """The rows of ``read_tsv`` from the ``text`` of ``path``."""
     rows = []
-    for number, line in enumerate(read_text_file(task, path).split("\n"), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         parts = line.split("\t")
@@ -68,7 +85,62 @@ def read_tsv(path: str, task: str = "file") -> list[tuple[str, str, int]]:
     return rows
 
 
-class FileTask(Seq2SeqTask):
+def fingerprint(data: bytes) -> dict[str, Any]:
+    """What a task's state records of its data file: ``{"bytes": size, "sha256": hex digest}``."""
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _check_fingerprint(task: str, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    ok = (isinstance(value, dict) and set(value) == {"bytes", "sha256"} and isinstance(value["bytes"], int)
+          and not isinstance(value["bytes"], bool) and value["bytes"] >= 0
+          and isinstance(value["sha256"], str) and _SHA256.fullmatch(value["sha256"]) is not None)
+    if not ok:
+        raise TaskError(f"{task}: the state's 'data' must be {{\"bytes\": size, \"sha256\": hex digest}}, got {value!r}"[:300])
+    return dict(value)
+
+
+def _shown(fp: dict[str, Any]) -> str:
+    return f"{fp['bytes']} bytes, SHA-256 {fp['sha256'][:12]}"
+
+
+class DataFile:
+    """What the file and text tasks share: the fingerprint of their data file ``options["path"]``.
+
+    ``data_fingerprint`` is ``fingerprint()`` of the file as the task read it, or, until a
+    restored task reads it, the one its state recorded (None for a state saved before
+    fingerprints were recorded); ``state()`` stores it under ``"data"``. A task restored by
+    ``from_state`` refuses a file with other contents (DataFileChanged naming the file),
+    unless it was restored with ``accept_changed_data=True``.
+    """
+
+    name: str
+    options: dict[str, Any]
+    data_fingerprint: dict[str, Any] | None = None
+    _verify_data = False
+
+    def _restore_fingerprint(self, state: dict[str, Any], accept_changed_data: bool) -> None:
+        self.data_fingerprint = _check_fingerprint(self.name, state.get("data"))
+        self._verify_data = not accept_changed_data
+
+    def _read_data(self) -> str:
+        """The text of the data file, checked against the recorded fingerprint."""
+        path = self.options["path"]
+        data = read_file_bytes(self.name, path)
+        found = fingerprint(data)
+        recorded = self.data_fingerprint
+        if self._verify_data and recorded is not None and found != recorded:
+            raise DataFileChanged(f"{self.name}: {path} changed since this task's state was saved "
+                                  f"(now {_shown(found)}; recorded {_shown(recorded)})")
+        self.data_fingerprint = found
+        return decode_text(self.name, path, data)
+
+    def _state_with_fingerprint(self, state: dict[str, Any]) -> dict[str, Any]:
+        return state if self.data_fingerprint is None else {**state, "data": dict(self.data_fingerprint)}
+
+
+class FileTask(DataFile, Seq2SeqTask):
     """file: seq2seq pairs read from a TSV file (one ``source<TAB>target`` per line).
 
     Options: ``path`` (required; alias ``data``), ``tokenize`` "char" (default) or "space"
@@ -80,7 +152,8 @@ class FileTask(Seq2SeqTask):
     TRAIN split's tokens in sorted order, so valid/test may contain UNK.
 
     A task restored with ``tasks.from_state`` keeps its vocabularies without the file;
-    the file is read again (lazily) only when a split is accessed.
+    the file is read again (lazily) only when a split is accessed, and must hold the data
+    the state recorded (see ``DataFile``).
     """
 
     name = "file"
@@ -102,13 +175,15 @@ class FileTask(Seq2SeqTask):
         self.max_tgt_len = max(len(tgt) for _, tgt in everything) + 1
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], path: str | None = None) -> "FileTask":
-        """Rebuild from ``state()`` without reading the file (``path`` overrides the stored one)."""
+    def from_state(cls, state: dict[str, Any], path: str | None = None, accept_changed_data: bool = False) -> "FileTask":
+        """Rebuild from ``state()`` without reading the file (``path`` overrides the stored one;
+        ``accept_changed_data``: read whatever it holds, see ``DataFile``)."""
         task = cls.__new__(cls)
         options = dict(state["options"])
         if path is not None:
             options["path"] = path
         task.options = task._check(resolve_options(cls.name, cls.DEFAULTS, options, cls.ALIASES))
+        task._restore_fingerprint(state, accept_changed_data)
         task.src_vocab = Vocab.from_dict(state["src_vocab"])
         task.tgt_vocab = Vocab.from_dict(state["tgt_vocab"])
         task.max_src_len = int(state["max_src_len"])
@@ -144,7 +219,7 @@ class FileTask(Seq2SeqTask):
         path = o["path"]
         tokenize = list if o["tokenize"] == "char" else str.split
         groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        for src_text, tgt_text, _ in read_tsv(path, self.name):
+        for src_text, tgt_text, _ in parse_tsv(self._read_data(), path, self.name):
             src, tgt = tuple(tokenize(src_text)), tuple(tokenize(tgt_text))
             targets = groups.setdefault(src, [])
             if tgt not in targets:
@@ -183,6 +258,10 @@ class FileTask(Seq2SeqTask):
             raise TaskError(f"file: the data file {path} is not available; this task was restored without its data (pass path= to from_state)")
         self._raw = self._read_splits()
         return self._encode(self._raw)
+
+    def state(self) -> dict[str, Any]:
+        """``Seq2SeqTask.state()`` plus the data file's fingerprint (``"data"``)."""
+        return self._state_with_fingerprint(super().state())
 
     def raw_pairs(self, split: str) -> list[tuple[list[str], list[str]]]:
         """The token strings of each pair of ``split``, before encoding (tokens outside the

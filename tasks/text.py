@@ -32,13 +32,13 @@ from minigrad.tasks.base import (
     resolve_options,
 )
 from minigrad.tasks.errors import TaskError
-from minigrad.tasks.files import read_text_file
+from minigrad.tasks.files import DataFile
 from minigrad.tasks.vocab import SPECIAL_TOKENS, UNK, Vocab
 
 LM_SPLITS = ("train", "valid", "test")
 
 
-class TextTask(Task):
+class TextTask(DataFile, Task):
     """text: windows of ``block_size`` tokens from a text file, predicting the next token.
 
     Options: ``path`` (required; alias ``data``), ``tokenize`` "char" or "word" (alias
@@ -65,13 +65,15 @@ class TextTask(Task):
         self._data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = self._split(tokens)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], path: str | None = None) -> "TextTask":
-        """Rebuild from ``state()`` without reading the file (``path`` overrides the stored one)."""
+    def from_state(cls, state: dict[str, Any], path: str | None = None, accept_changed_data: bool = False) -> "TextTask":
+        """Rebuild from ``state()`` without reading the file (``path`` overrides the stored one;
+        ``accept_changed_data``: read whatever it holds, see ``files.DataFile``)."""
         task = cls.__new__(cls)
         options = dict(state["options"])
         if path is not None:
             options["path"] = path
         task.options = task._check(resolve_options(cls.name, cls.DEFAULTS, options, cls.ALIASES))
+        task._restore_fingerprint(state, accept_changed_data)
         task.vocab = Vocab.from_dict(state["vocab"])
         task._data = None
         return task
@@ -97,7 +99,7 @@ class TextTask(Task):
 
     def _read_tokens(self) -> list[str]:
         path = self.options["path"]
-        text = read_text_file(self.name, path)
+        text = self._read_data()
         tokens = list(text) if self.options["tokenize"] == "char" else text.split()
         if not tokens:
             raise TaskError(f"text: {path} is empty")
@@ -256,5 +258,6 @@ class TextTask(Task):
     # -- state --------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """JSON-serialisable state: name, kind, options and the vocabulary."""
-        return {"version": STATE_VERSION, "name": self.name, "kind": self.kind, "options": dict(self.options), "vocab": self.vocab.to_dict()}
+        """JSON-serialisable state: name, kind, options, the vocabulary and the data file's fingerprint."""
+        return self._state_with_fingerprint({"version": STATE_VERSION, "name": self.name, "kind": self.kind,
+                                             "options": dict(self.options), "vocab": self.vocab.to_dict()})

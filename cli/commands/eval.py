@@ -48,6 +48,8 @@ def command(checkpoint: str, split: str, beam_size: int | None, batch_size: int 
         for name in splits:
             metrics[name] = evaluate(model, task, name, batch_size or config.batch_size, beam_size or config.beam_size,
                                      limit=limit, length_penalty=config.length_penalty)
+    except tasks.DataFileChanged as err:
+        raise CLIError(f"{err}; to evaluate on it as it is now, pass it explicitly: --data {task.options['path']}") from None
     except tasks.TaskError as err:
         raise CLIError(err) from None
     if as_json:

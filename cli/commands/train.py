@@ -137,6 +137,8 @@ def _check_resume_overrides(directory: str, saved, fields: dict[str, Any], task_
         for key, value in given.items():
             if (target == "config" and key in RESUMABLE_FIELDS) or (key in stored and stored[key] == value):
                 continue
+            if target == "task" and key == "path" and stored.get("path") is not None:
+                continue  # a moved data file: the run checks it holds the same data (its fingerprint)
             before = (f"the default {flag_of(target, key)}" if stored.get(key) is None
                       else _shown(target, key, stored[key]))
             raise CLIError(f"the checkpoint {directory} was trained with {before}; a resumed run cannot change it "
@@ -157,9 +159,9 @@ def build_config(values: dict[str, Any]):
         stored_data = saved.task_options.get("path")
         if "path" in task_options and stored_data is not None and os.path.abspath(stored_data) == task_options["path"]:
             del task_options["path"]  # the same file, given again
-        if stored_data is not None and not os.path.exists(stored_data):
+        if stored_data is not None and "path" not in task_options and not os.path.exists(stored_data):
             raise CLIError(f"cannot resume {values['resume']}: its {saved.task} task reads {stored_data}, which does not "
-                           "exist (a resumed run reads its data where it was trained)")
+                           "exist; if it moved, give its new place with --data FILE (it must hold the same data)")
         _check_resume_overrides(values["resume"], saved, fields, task_options, model_options)
         overrides: dict[str, Any] = dict(fields)
         if task_options:
