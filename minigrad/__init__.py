@@ -17,9 +17,9 @@ from .dtypes import bool_, float16, float32, float64, int32, int64
 from .errors import (
     AnomalyError, BackwardError, CheckpointError, GradcheckError, MinigradError, ShapeError, StateDictError,
 )
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
 from .ops import (
-    abs, add, argmax, argmin, astype, broadcast_to, chunk, clip, concat, div, exp, expand, flatten, gelu,
+    abs, add, argmax, argmin, astype, broadcast_to, chunk, clip, concat, div, erf, exp, expand, flatten, gelu,
     getitem, log, log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mul, neg,
     pad, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
     swapaxes, take_along_axis, tanh, transpose, unsqueeze, var, where,

@@ -232,6 +232,11 @@ class Function:
     outputs_meta: tuple = ()  # ((shape, dtype), ...) of a node with several outputs, for zero gradients
     materialize_grads: bool = True
     non_differentiable: tuple = ()
+    output_ids: tuple = ()  # id() of each output array, to recognise a saved output (create_graph)
+    apply_kwargs: dict = {}  # the keyword arguments of apply, kept for ``reference`` (never mutated)
+    # A fused op's plain composition of primitive ops on Tensors, ``reference(*inputs, **kwargs)``:
+    # its documentation, what tests hold the op equal to, and what higher derivatives differentiate.
+    reference = None
 
     # --- used inside forward
     def save_for_backward(self, *arrays: Any) -> None:
@@ -279,22 +284,25 @@ class Function:
         record = _State.grad_enabled and True in needs
         if _State.anomaly:
             ctx.created_at = _user_location()
-        out = cls.forward(ctx, *arrays, **kwargs)
+        out = raw = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
-            return _multiple_outputs(ctx, inputs, out, record)
+            return _multiple_outputs(ctx, inputs, out, record, kwargs)
         if type(out) is not np.ndarray and not isinstance(out, np.ndarray):
-            out = np.asarray(out)
+            out = np.asarray(out)  # a NumPy scalar (ufuncs of 0-d arrays give them) or a list
         if _State.anomaly:
             _check_finite(out, "forward", ctx)
         if record and out.dtype.kind == "f" and not ctx.non_differentiable:
             ctx.parents = inputs
+            ctx.output_ids = (id(raw),)  # what forward returned: the object it may have saved
+            if kwargs:
+                ctx.apply_kwargs = kwargs
             return _Tensor._make(out, True, ctx)
         return _Tensor._make(out, False, None)
 
 
-def _multiple_outputs(ctx: Function, inputs: tuple, outs: tuple, record: bool) -> tuple:
+def _multiple_outputs(ctx: Function, inputs: tuple, outs: tuple, record: bool, kwargs: dict) -> tuple:
     """The Tensors of a forward that returned a tuple: output i has ``_output_nr`` i."""
-    outs = tuple(o if isinstance(o, np.ndarray) else np.asarray(o) for o in outs)
+    raw, outs = outs, tuple(o if isinstance(o, np.ndarray) else np.asarray(o) for o in outs)
     constant = [o.dtype.kind != "f" or any(o is c for c in ctx.non_differentiable) for o in outs]
     if _State.anomaly:
         for o in outs:
@@ -302,6 +310,9 @@ def _multiple_outputs(ctx: Function, inputs: tuple, outs: tuple, record: bool) -
     if not record or all(constant):
         return tuple(_Tensor._make(o, False, None) for o in outs)
     ctx.parents = inputs
+    ctx.output_ids = tuple(id(o) for o in raw)
+    if kwargs:
+        ctx.apply_kwargs = kwargs
     ctx.n_outputs = len(outs)
     ctx.outputs_meta = tuple((o.shape, o.dtype) for o in outs)
     tensors = []
@@ -331,11 +342,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple, op_name: str = "op") -> np.ndarr
     return grad
 
 
-def topological_order(root: Function) -> list[Function]:
-    """Nodes reachable from ``root``, each after every node that consumes its output."""
+def topological_order(*roots: Function) -> list[Function]:
+    """Nodes reachable from the ``roots``, each after every node that consumes its output."""
     post_order: list[Function] = []
     visited: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
+    stack: list[tuple[Function, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -357,7 +368,7 @@ def _call_backward(node: Function, grad) -> tuple:
         grads = type(node).backward(node, grad)
     else:  # one gradient per output: zeros (or None) where none arrived
         if node.materialize_grads:
-            grad = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(grad, node.outputs_meta)]
+            grad = [_zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(grad, node.outputs_meta)]
         grads = type(node).backward(node, *grad)
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
@@ -368,6 +379,82 @@ def _call_backward(node: Function, grad) -> tuple:
     return grads
 
 
+def _zeros(shape: tuple, dtype) -> np.ndarray:
+    return np.zeros(shape, dtype)
+
+
+# ------------------------------------------------ differentiable backward (create_graph=True)
+#
+# To differentiate a gradient, the backward pass itself must be recorded. The same rule runs for
+# that, on Tensors instead of arrays: the gradient it receives is a Tensor, and what forward
+# saved is handed to it as the graph's own Tensors (an input array as that input Tensor, the
+# output array as a Tensor produced by this very node), so the ops the rule applies record a
+# graph that leads back to the inputs. Saved arrays that are neither (masks, indices, shapes)
+# stay constants. A fused op whose backward runs kernels has a ``reference``: its composition
+# of primitive ops, whose graph is differentiated instead.
+
+
+def _graph_tensor(x) -> Any:
+    """An ndarray gradient (a constant a rule returned) as a Tensor; Tensors and None as they are."""
+    return _Tensor._make(np.asarray(x), False, None) if x is not None and not isinstance(x, _Tensor) else x
+
+
+def _saved_as_tensors(node: Function) -> tuple:
+    """``node.saved`` with its input and output arrays replaced by the graph's Tensors."""
+    tensors = {id(p.data): p for p in node.parents if isinstance(p, _Tensor)}
+    for i, output_id in enumerate(node.output_ids):
+        tensors.setdefault(output_id, (i,))
+
+    def convert(item):
+        found = tensors.get(id(item)) if isinstance(item, (np.ndarray, np.generic)) else None
+        if type(found) is tuple:  # an output: a Tensor made by this node, routed to its output number
+            t = _Tensor._make(np.asarray(item), True, node)
+            t._output_nr = found[0]
+            return t
+        if found is not None:
+            return found
+        if isinstance(item, (tuple, list)):
+            return type(item)(convert(x) for x in item)
+        return item
+
+    return tuple(convert(x) for x in node.saved)
+
+
+def _call_backward_graph(node: Function, grad) -> tuple:
+    """The node's gradients as Tensors whose ops are recorded (for ``create_graph=True``)."""
+    if node.n_outputs != 1:
+        grad = tuple(_Tensor._make(_zeros(shape, dtype), False, None) if g is None else g
+                     for g, (shape, dtype) in zip(grad, node.outputs_meta))
+    with enable_grad():
+        if type(node).reference is not None:
+            return _reference_vjp(node, grad)
+        saved = node.saved
+        node.saved = _saved_as_tensors(node)
+        try:
+            grads = _call_backward(node, grad)
+        finally:
+            node.saved = saved
+    return tuple(_graph_tensor(g) for g in grads)
+
+
+def _reference_vjp(node: Function, grad) -> tuple:
+    """Gradients of a fused op through its reference composition, recorded."""
+    outputs = type(node).reference(*node.parents, **node.apply_kwargs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    grad = grad if isinstance(grad, tuple) else (grad,)
+    wanted = [i for i, (p, need) in enumerate(zip(node.parents, node.needs_input_grad)) if need]
+    pairs = [(o, g) for o, g in zip(outputs, grad) if o.requires_grad]
+    found = _grad([o for o, _ in pairs], [node.parents[i] for i in wanted], [g for _, g in pairs],
+                    retain_graph=True, create_graph=True, allow_unused=True) if pairs else [None] * len(wanted)
+    result: list = [None] * len(node.parents)
+    for i, g in zip(wanted, found):
+        result[i] = g
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------- the engine
+
+
 def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
     # A fresh array each time: gradients may alias each other (add passes one array to both inputs).
     if tensor.grad is None:
@@ -376,7 +463,7 @@ def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
         tensor.grad = np.asarray(tensor.grad + grad, dtype=tensor.data.dtype)
 
 
-def _add_pending(pending: dict, tensor, grad: np.ndarray) -> None:
+def _add_pending(pending: dict, tensor, grad) -> None:
     """Add ``grad`` to what has reached ``tensor``'s output of its node so far."""
     node = tensor.grad_fn
     key = id(node)
@@ -389,24 +476,40 @@ def _add_pending(pending: dict, tensor, grad: np.ndarray) -> None:
     slots[i] = grad if slots[i] is None else slots[i] + grad
 
 
-def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
-    """Back-propagate ``grad`` from ``root_tensor``, yielding after each node.
+def _leading_to(order: list[Function], targets: dict) -> set[int]:
+    """ids of the nodes in ``order`` from which some target tensor is reached going backward."""
+    useful: set[int] = set()
+    for node in reversed(order):  # inputs before the nodes that consume them
+        for parent in node.parents:
+            if isinstance(parent, _Tensor) and (id(parent) in targets or
+                                               (parent.grad_fn is not None and id(parent.grad_fn) in useful)):
+                useful.add(id(node))
+                break
+    return useful
 
-    Yields ``(node, grad_out, grads_in)``: the node, the gradient that reached its
-    output (for a node with several outputs, a tuple with None for an output that got
-    none), and what it passed to each input (None where nothing was passed). The
-    leaves' ``.grad`` are already updated when a step is yielded. ``run_backward``
-    simply exhausts this generator; the graph tools step through it.
+
+def _backprop(roots: list, grads: list, retain_graph: bool, create_graph: bool, targets: dict | None):
+    """Back-propagate ``grads`` from the ``roots`` tensors, yielding after each node.
+
+    With ``targets`` None, every leaf that requires grad accumulates into ``.grad`` (and so does
+    every tensor that called ``retain_grad``). Otherwise ``targets`` maps ``id(tensor)`` to a
+    list that receives each gradient reaching that tensor, and no ``.grad`` changes. With
+    ``create_graph`` the gradients are Tensors whose ops are recorded.
+    Yields ``(node, grad_out, grads_in)`` as ``backward_steps`` documents.
     """
-    root = root_tensor.grad_fn
-    if root is None:
-        _accumulate_leaf(root_tensor, grad)
-        return
     pending: dict[int, Any] = {}
-    _add_pending(pending, root_tensor, grad)
-    for node in topological_order(root):
+    for tensor, grad in zip(roots, grads):
+        if targets is not None and id(tensor) in targets:
+            targets[id(tensor)].append(grad)
+        if tensor.grad_fn is not None:
+            _add_pending(pending, tensor, grad)
+        elif targets is None:
+            _accumulate_leaf(tensor, grad)
+    order = topological_order(*{id(t.grad_fn): t.grad_fn for t in roots if t.grad_fn is not None}.values())
+    useful = _leading_to(order, targets) if targets is not None else None
+    for node in order:
         grad_out = pending.pop(id(node), None)
-        if grad_out is None:
+        if grad_out is None or (useful is not None and id(node) not in useful):
             continue
         if node.freed:
             raise BackwardError(
@@ -415,13 +518,13 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
             )
         if node.n_outputs != 1:
             grad_out = tuple(grad_out)
-        grads_in = _call_backward(node, grad_out)
+        grads_in = _call_backward_graph(node, grad_out) if create_graph else _call_backward(node, grad_out)
         passed = []
         for parent, g, needed in zip(node.parents, grads_in, node.needs_input_grad):
             if not needed or g is None:
                 passed.append(None)
                 continue
-            if type(g) is not np.ndarray:
+            if not create_graph and type(g) is not np.ndarray:
                 g = np.asarray(g)
             data = parent.data
             if g.shape != data.shape:
@@ -429,9 +532,14 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
             if g.dtype != data.dtype:
                 g = g.astype(data.dtype)
             if _State.anomaly:
-                _check_finite(g, "backward", node)
+                _check_finite(g.data if create_graph else g, "backward", node)
             passed.append(g)
-            if parent.grad_fn is None:
+            if targets is not None:
+                if id(parent) in targets:
+                    targets[id(parent)].append(g)
+                if parent.grad_fn is not None:
+                    _add_pending(pending, parent, g)
+            elif parent.grad_fn is None:
                 _accumulate_leaf(parent, g)
             else:
                 _add_pending(pending, parent, g)
@@ -443,7 +551,84 @@ def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
         yield node, grad_out, tuple(passed)
 
 
+def backward_steps(root_tensor, grad: np.ndarray, retain_graph: bool = False):
+    """Back-propagate ``grad`` from ``root_tensor``, yielding after each node.
+
+    Yields ``(node, grad_out, grads_in)``: the node, the gradient that reached its
+    output (for a node with several outputs, a tuple with None for an output that got
+    none), and what it passed to each input (None where nothing was passed). The
+    leaves' ``.grad`` are already updated when a step is yielded. ``run_backward``
+    simply exhausts this generator; the graph tools step through it.
+    """
+    yield from _backprop([root_tensor], [grad], retain_graph, False, None)
+
+
 def run_backward(root_tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Back-propagate ``grad`` from ``root_tensor`` to every leaf that requires grad."""
     for _ in backward_steps(root_tensor, grad, retain_graph):
         pass
+
+
+# --------------------------------------------------------------------------- autograd.grad
+
+
+def _as_tensor_list(value, what: str) -> list:
+    items = [value] if isinstance(value, _Tensor) else list(value)
+    for item in items:
+        if not isinstance(item, _Tensor):
+            raise TypeError(f"grad: {what} must be Tensors, got {type(item).__name__}")
+    return items
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors (torch's
+    ``torch.autograd.grad``); no ``.grad`` changes.
+
+    ``outputs`` and ``inputs`` are Tensors or sequences of them; ``grad_outputs`` gives one
+    gradient per output (a Tensor or ndarray of its shape; None means 1 for a one-element
+    output). The result for input i is sum over outputs o of ``grad_outputs[o] . d o / d inputs[i]``,
+    of ``inputs[i]``'s shape. With ``create_graph=True`` the results carry a graph, so they can
+    be differentiated again, to any order. ``retain_graph`` defaults to ``create_graph``. An input
+    that no output depends on is an error unless ``allow_unused=True`` (then its entry is None).
+    """
+    outputs = _as_tensor_list(outputs, "outputs")
+    inputs = _as_tensor_list(inputs, "inputs")
+    if grad_outputs is None or isinstance(grad_outputs, (_Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    retain = create_graph if retain_graph is None else retain_graph
+    return _grad(outputs, inputs, grad_outputs, retain, create_graph, allow_unused)
+
+
+def _grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: bool, create_graph: bool,
+          allow_unused: bool) -> tuple:
+    starts = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise BackwardError(f"grad: output {i} does not require grad and has no grad_fn")
+        checked = out._initial_grad(g)  # an ndarray of the output's shape and dtype
+        if create_graph:  # a Tensor given as grad_output stays in the graph (it may require grad)
+            checked = g if isinstance(g, _Tensor) else _Tensor._make(checked, False, None)
+        starts.append(checked)
+    targets: dict[int, list] = {id(t): [] for t in inputs}
+    for _ in _backprop(outputs, starts, retain_graph, create_graph, targets):
+        pass
+    results = []
+    for i, t in enumerate(inputs):
+        found = targets[id(t)]
+        if not found:
+            if not allow_unused:
+                raise BackwardError(
+                    f"grad: input {i} (shape {t.shape}) is not used by the outputs; pass allow_unused=True "
+                    "to get None for it")
+            results.append(None)
+            continue
+        total = found[0]
+        for g in found[1:]:
+            total = total + g
+        results.append(total if create_graph else _Tensor._make(np.asarray(total, dtype=t.data.dtype), False, None))
+    return tuple(results)
+

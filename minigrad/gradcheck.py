@@ -198,3 +198,51 @@ def gradcheck(
                 f"error {result.error[worst]:.3g} > atol {atol} + rtol {rtol} * |numeric|"
             )
     return True
+
+
+def gradgradcheck(
+    fn: Callable,
+    inputs: Sequence,
+    grad_outputs: Sequence | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Return True if the second derivatives of ``fn`` match central differences of its
+    gradients (torch.autograd.gradgradcheck).
+
+    The checked function is ``g(inputs, v) = d/d inputs <fn(inputs), v>``, computed with
+    ``autograd.grad(..., create_graph=True)``, and ``gradcheck`` differentiates ``g`` with
+    respect to every input that requires grad and to ``v`` (the ``grad_outputs``: one per
+    floating-point output of ``fn``, random float64 of its shape when not given). Raises
+    ``GradcheckError`` like ``gradcheck``; input indices count the inputs, then the ``v``s.
+    """
+    from . import autograd
+
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = [Tensor(np.array(x.data, dtype=np.float64), requires_grad=True) if isinstance(x, Tensor) and
+              x.requires_grad else x for x in inputs]
+    with enable_grad():
+        outputs = _outputs(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng([seed, 1])
+        grad_outputs = [rng.standard_normal(o.shape) for o in outputs]
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
+    vs = [Tensor(np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64), requires_grad=True)
+          for v in grad_outputs]
+    if len(vs) != len(outputs):
+        raise ValueError(f"gradgradcheck: {len(vs)} grad_outputs for {len(outputs)} outputs")
+    n = len(inputs)
+    differentiable = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+    def first_derivatives(*args):
+        xs, v = list(args[:n]), list(args[n:])
+        outs = _outputs(fn(*xs))
+        wanted = [xs[i] for i in differentiable]
+        grads = autograd.grad(outs, wanted, v, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None and g.requires_grad)
+
+    return gradcheck(first_derivatives, [*inputs, *vs], eps=eps, atol=atol, rtol=rtol, seed=seed)

@@ -73,6 +73,7 @@ UFUNCS: dict[np.ufunc, Callable] = {
     np.less_equal: _compare(np.less_equal),
     np.greater: _compare(np.greater),
     np.greater_equal: _compare(np.greater_equal),
+    np.sign: lambda a: _constant(np.sign(_data(a))),  # its derivative is 0 wherever it has one
     np.isnan: lambda a: _constant(np.isnan(_data(a))),
     np.isinf: lambda a: _constant(np.isinf(_data(a))),
     np.isfinite: lambda a: _constant(np.isfinite(_data(a))),
@@ -170,6 +171,25 @@ def _like(factory: Callable, name: str) -> Callable:
     return like
 
 
+def _expand_dims(a, axis):
+    """``np.expand_dims`` with one axis or a tuple of them (positions in the result)."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    ndim = a.ndim + len(axes)
+    for ax in sorted(ax % ndim for ax in axes):
+        a = ops.unsqueeze(a, ax)
+    return a
+
+
+def _moveaxis(a, source, destination):
+    """``np.moveaxis`` as a transpose."""
+    sources = [s % a.ndim for s in ((source,) if isinstance(source, (int, np.integer)) else source)]
+    destinations = [d % a.ndim for d in ((destination,) if isinstance(destination, (int, np.integer)) else destination)]
+    order = [n for n in range(a.ndim) if n not in sources]
+    for d, s in sorted(zip(destinations, sources)):
+        order.insert(d, s)
+    return ops.transpose(a, axes=tuple(order))
+
+
 def _inspect(function: Callable) -> Callable:
     """Run a function that only inspects (shape, equality) on the data."""
     def inspect(*args, **kwargs):
@@ -195,10 +215,13 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.clip: _clip,
     np.pad: _pad,
     np.reshape: lambda a, shape=None, order="C", **kw: ops.reshape(a, kw.get("newshape", shape)),
-    np.transpose: lambda a, axes=None: ops.transpose(a, axes=axes),
+    np.transpose: lambda a, axes=None: ops.transpose(a, axes=None if axes is None else tuple(axes)),
     np.swapaxes: lambda a, axis1, axis2: ops.swapaxes(a, axis1, axis2),
     np.squeeze: lambda a, axis=None: ops.squeeze(a, axis),
-    np.expand_dims: lambda a, axis: ops.unsqueeze(a, axis),
+    np.expand_dims: lambda a, axis: _expand_dims(a, axis),
+    np.moveaxis: lambda a, source, destination: _moveaxis(a, source, destination),
+    np.isneginf: lambda x, out=None: _constant(np.isneginf(_data(x))),
+    np.isposinf: lambda x, out=None: _constant(np.isposinf(_data(x))),
     np.broadcast_to: lambda array, shape, subok=False: ops.broadcast_to(array, shape),
     np.split: lambda ary, indices_or_sections, axis=0: ops.split(ary, indices_or_sections, axis),
     np.take_along_axis: lambda arr, indices, axis: ops.take_along_axis(arr, indices, axis),

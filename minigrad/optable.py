@@ -231,6 +231,7 @@ OPS: list[OpEntry] = [
     OpEntry("sqrt", ops.sqrt, _UNARY, domain=(0.5, 3)),
     OpEntry("abs", ops.abs, _UNARY, exclude=lambda a: near(a, 0)),
     OpEntry("tanh", ops.tanh, _UNARY),
+    OpEntry("erf", ops.erf, _UNARY),
     OpEntry("sigmoid", ops.sigmoid, _UNARY, domain=(-6, 6)),
     OpEntry("relu", ops.relu, _UNARY, exclude=lambda a: near(a, 0)),
     OpEntry("gelu", ops.gelu,

@@ -117,11 +117,16 @@ class Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
         return Tensor._make(self.data, False, None)
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``grad`` (ndarray or Tensor, self's shape) is required unless self has one element.
+        ``.grad`` is an ndarray, so it cannot carry a graph: for gradients to differentiate
+        again, use ``minigrad.autograd.grad(..., create_graph=True)``.
         """
+        if create_graph:
+            raise BackwardError("backward(create_graph=True): .grad is a plain ndarray and cannot carry a graph; "
+                                "use minigrad.autograd.grad(outputs, inputs, create_graph=True)")
         autograd.run_backward(self, self._initial_grad(grad), retain_graph=retain_graph)
 
     def _initial_grad(self, grad: Any) -> np.ndarray:
@@ -444,6 +449,7 @@ class Tensor:
     def sqrt(self): return ops.sqrt(self)
     def abs(self): return ops.abs(self)
     def tanh(self): return ops.tanh(self)
+    def erf(self): return ops.erf(self)
     def sigmoid(self): return ops.sigmoid(self)
     def relu(self): return ops.relu(self)
     def gelu(self, approximate: str = "none"): return ops.gelu(self, approximate=approximate)

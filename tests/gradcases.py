@@ -333,6 +333,7 @@ STRATEGIES: dict[str, Draw] = {
     "sqrt": unary(),
     "abs": unary(),
     "tanh": unary(),
+    "erf": unary(),
     "sigmoid": unary(),
     "relu": unary(),
     "gelu": with_kwargs(shapes(), lambda s: st.fixed_dictionaries({"approximate": st.sampled_from(["none", "tanh"])})),

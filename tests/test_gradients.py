@@ -33,6 +33,26 @@ def test_gradient_matches_central_differences(entry: optable.OpEntry):
     check()
 
 
+SECOND_ORDER = settings(SETTINGS, max_examples=5)
+
+
+@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
+def test_second_derivative_matches_central_differences(entry: optable.OpEntry):
+    """gradgradcheck: the gradient of <d fn / d inputs, v> in the inputs and in v, for drawn shapes."""
+    @SECOND_ORDER
+    @given(data=st.data())
+    def check(data):
+        shapes, kwargs = data.draw(STRATEGIES[entry.name])
+        arrays = [values(data.draw, s, lo, hi) for s, (lo, hi) in zip(shapes, entry.domains(len(shapes)))]
+        if entry.exclude is not None:
+            assume(not entry.exclude(*arrays, **kwargs))
+        tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+        assert mg.gradgradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
+                                eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
+
+    check()
+
+
 def test_every_table_example_passes_and_reports_small_errors():
     rows = optable.check_ops()
     assert [r.op for r in rows] == [e.name for e in optable.OPS]

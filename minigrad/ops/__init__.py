@@ -1,7 +1,7 @@
 """Every differentiable op, grouped by family; ``Tensor`` methods call these."""
 
 from .elementwise import (
-    abs, add, astype, clip, div, exp, gelu, log, masked_fill, maximum, minimum, mul, neg, pow, relu,
+    abs, add, astype, clip, div, erf, exp, gelu, log, masked_fill, maximum, minimum, mul, neg, pow, relu,
     sigmoid, sqrt, sub, tanh, where,
 )
 from .linalg import matmul

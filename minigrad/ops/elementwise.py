@@ -8,6 +8,8 @@ saved instead of the input.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import kernels
@@ -74,13 +76,14 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # PyTorch's conventions: d/da is 0 where b == 0 (even at a == 0, where b * a^(b-1)
-        # is NaN); d/db = a^b log a is 0 where a == 0 and b >= 0 (-inf for b < 0).
+        # PyTorch's conventions: d/da is 0 where b == 0 (at a == 0 too, where b * a^(b-1) is
+        # 0 * inf; elsewhere it is 0 by itself, so only there is it masked, which keeps the
+        # second derivative in b); d/db = a^b log a is 0 where a == 0 and b >= 0 (-inf for b < 0).
         a, b, out = ctx.saved
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if ctx.needs_input_grad[0]:
-                ga = grad * np.where(b == 0, 0.0, b * np.power(a, b - 1))
+                ga = grad * np.where((b == 0) & (a == 0), 0.0, b * np.power(a, b - 1))
             if ctx.needs_input_grad[1]:
                 gb = grad * np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
         return ga, gb
@@ -194,6 +197,18 @@ class Relu(Function):
         return grad * (out > 0)  # derivative at 0 taken as 0, as PyTorch
 
 
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return kernels.erf(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        return grad * (2 / math.sqrt(math.pi)) * np.exp(-a * a)  # d erf(a) = 2/sqrt(pi) exp(-a^2)
+
+
 class Gelu(Function):
     """x * Phi(x) with the exact erf form, or PyTorch's tanh approximation."""
 
@@ -207,6 +222,12 @@ class Gelu(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         return kernels.gelu_backward(a, grad, ctx.approximate)
+
+    @staticmethod
+    def reference(a, approximate="none"):
+        if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            return 0.5 * a * (1 + tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a * a * a)))
+        return 0.5 * a * (1 + erf(a * (1 / math.sqrt(2))))  # x Phi(x)
 
 
 # ---------------------------------------------------------------- selection
@@ -361,6 +382,11 @@ def sigmoid(a) -> Tensor:
 
 def relu(a) -> Tensor:
     return Relu.apply(float_array(a))
+
+
+def erf(a) -> Tensor:
+    """The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to a."""
+    return Erf.apply(float_array(a))
 
 
 def gelu(a, approximate: str = "none") -> Tensor:

@@ -16,8 +16,10 @@ from ..errors import ShapeError
 from ._util import Tensor, float_array
 
 
-def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if a.ndim < 2 or b.ndim < 2:
+def _mm(a, b):
+    """a @ b: the kernel for ndarrays, NumPy's matmul for 1-D operands and for Tensors (a rule
+    running on Tensors, for higher derivatives: np.matmul dispatches to the recorded op)."""
+    if a.ndim < 2 or b.ndim < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray:
         return np.matmul(a, b)
     return kernels.matmul(a, b)
 

@@ -31,6 +31,14 @@ class Softmax(Function):
         (out,) = ctx.saved
         return kernels.softmax_backward(out, grad, ctx.axis)  # out * (grad - sum(grad * out))
 
+    @staticmethod
+    def reference(a, axis=-1):
+        peak = a.max(axis=axis, keepdims=True).detach()
+        peak = peak.masked_fill(~peak.isfinite(), 0.0)  # a row of -inf (all masked) gives zeros
+        e = (a - peak).exp()
+        total = e.sum(axis=axis, keepdims=True)
+        return e / total.masked_fill(total == 0, 1.0)
+
 
 class LogSoftmax(Function):
     @staticmethod
@@ -44,6 +52,10 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved
         return kernels.log_softmax_backward(out, grad, ctx.axis)  # grad - exp(out) * sum(grad)
+
+    @staticmethod
+    def reference(a, axis=-1):
+        return a - a.logsumexp(axis=axis, keepdims=True)
 
 
 def _along_axis(op, a, axis: int, name: str) -> Tensor:
@@ -87,6 +99,16 @@ class CrossEntropy(Function):
         (saved,) = ctx.saved
         grad_rows = np.ascontiguousarray(grad).reshape(-1)
         return kernels.cross_entropy_backward(saved, grad_rows).reshape(ctx.logits_shape), None
+
+    @staticmethod
+    def reference(logits, target, ignore_index=None, label_smoothing=0.0):
+        from .shape import take_along_axis
+
+        keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+        log_p = log_softmax(logits, axis=-1)
+        picked = take_along_axis(log_p, np.where(keep, target, 0)[..., None], axis=-1)[..., 0]
+        losses = -(1 - label_smoothing) * picked - label_smoothing * log_p.mean(axis=-1)
+        return losses * keep.astype(logits.dtype)
 
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -193,6 +215,11 @@ class Linear(Function):
             return gx, gw
         return gx, gw, (g.sum(axis=0) if ctx.needs_input_grad[2] else None)
 
+    @staticmethod
+    def reference(x, weight, bias=None):
+        out = x @ weight.T
+        return out if bias is None else out + bias
+
 
 def linear(x, weight, bias=None) -> Tensor:
     """``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,) -> (..., out)."""
@@ -219,6 +246,16 @@ class Embedding(Function):
         shape, padding_idx = ctx.meta
         # a scatter-add of grad's rows into the table (repeated tokens accumulate)
         return embedding_backward(idx, grad, shape[0], padding_idx), None
+
+    @staticmethod
+    def reference(weight, idx, padding_idx=None):
+        from .elementwise import where
+        from .shape import getitem
+
+        rows = getitem(weight, idx)
+        if padding_idx is None:
+            return rows
+        return where((idx == padding_idx)[..., None], rows.detach(), rows)  # the padding row gets no gradient
 
 
 def embedding(idx, weight, padding_idx: int | None = None) -> Tensor:
@@ -262,6 +299,15 @@ class LayerNorm(Function):
         dw = None if dw is None else dw.reshape(norm_shape)
         db = None if db is None else db.reshape(norm_shape)
         return dx.reshape(x_shape), dw, db
+
+    @staticmethod
+    def reference(x, weight=None, bias=None, size=1, eps=1e-5):
+        rows = x.reshape(-1, size)
+        normed = (rows - rows.mean(axis=-1, keepdims=True)) / (rows.var(axis=-1, keepdims=True) + eps).sqrt()
+        y = normed.reshape(x.shape)
+        if weight is not None:
+            y = y * weight
+        return y if bias is None else y + bias
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:

@@ -30,12 +30,12 @@ class Reshape(Function):
 class Transpose(Function):
     @staticmethod
     def forward(ctx, a, axes):
-        ctx.axes = axes
+        ctx.inverse = tuple(np.argsort(axes).tolist())
         return np.transpose(a, axes)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.transpose(grad, np.argsort(ctx.axes))
+        return np.transpose(grad, ctx.inverse)  # the inverse permutation
 
 
 class BroadcastTo(Function):
@@ -59,18 +59,39 @@ def _is_basic(index: tuple) -> bool:
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a, index):
-        ctx.meta = (a.shape, a.dtype, index)
+        ctx.meta = (a.shape, index)
         return a[index]
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dtype, index = ctx.meta
-        out = np.zeros(shape, dtype=dtype)
+        shape, index = ctx.meta
+        return scatter_add(grad, shape, index)
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with ``values`` added at ``index`` (repeated positions accumulate): the
+    transpose of ``a[index]``, so each one's gradient is the other."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.index = index
+        out = np.zeros(shape, dtype=values.dtype)
         if _is_basic(index):
-            out[index] = grad
+            out[index] = values
         else:
-            np.add.at(out, index, grad)  # repeated indices accumulate
+            np.add.at(out, index, values)
         return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index]
+
+
+def scatter_add(values, shape: tuple, index: tuple):
+    """``ScatterAdd`` on an ndarray (a gradient rule's fast path) or a Tensor (recorded)."""
+    if isinstance(values, Tensor):
+        return ScatterAdd.apply(values, shape=shape, index=index)
+    return ScatterAdd.forward(ScatterAdd(), values, shape, index)
 
 
 def _normalize_index(index) -> tuple:
@@ -113,12 +134,9 @@ class TakeAlongAxis(Function):
         # scatter into the broadcast shape; the engine sums any broadcast axes back
         target = list(grad.shape)
         target[axis] = shape[axis]
-        out = np.zeros(target, dtype=grad.dtype)
-        full = np.broadcast_to(indices, grad.shape)
         grid = list(np.indices(grad.shape, sparse=True))
-        grid[axis] = full
-        np.add.at(out, tuple(grid), grad)
-        return out
+        grid[axis] = np.broadcast_to(indices, grad.shape)
+        return scatter_add(grad, tuple(target), tuple(grid))
 
 
 @numpy_spelling

@@ -1,0 +1,67 @@
+"""Every fused op equals its ``reference`` (the composition of primitive ops it replaces) in
+values and gradients; the reference is also what higher derivatives differentiate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import Function
+from minigrad.ops import elementwise, nn
+
+RNG = np.random.default_rng(0)
+
+
+def _t(*shape):
+    return mg.tensor(RNG.standard_normal(shape), requires_grad=True)
+
+
+# (id, Function, inputs builder, keyword arguments)
+CASES = [
+    ("softmax", nn.Softmax, lambda: (_t(3, 5),), {"axis": -1}),
+    ("softmax-axis0", nn.Softmax, lambda: (_t(4, 2, 3),), {"axis": 0}),
+    ("softmax-masked-row", nn.Softmax, lambda: (mg.tensor([[0.5, -np.inf], [-np.inf, -np.inf]],
+                                                           dtype=mg.float64, requires_grad=True),), {"axis": -1}),
+    ("log_softmax", nn.LogSoftmax, lambda: (_t(2, 3, 4),), {"axis": 1}),
+    ("cross_entropy", nn.CrossEntropy, lambda: (_t(4, 5), np.array([0, 4, 2, 2])), {}),
+    ("cross_entropy-ignore-smooth", nn.CrossEntropy, lambda: (_t(2, 3, 4), np.array([[0, 1, 3], [3, 3, 2]])),
+     {"ignore_index": 3, "label_smoothing": 0.2}),
+    ("linear", nn.Linear, lambda: (_t(2, 3, 4), _t(5, 4), _t(5)), {}),
+    ("linear-no-bias", nn.Linear, lambda: (_t(6, 4), _t(3, 4)), {}),
+    ("embedding", nn.Embedding, lambda: (_t(6, 3), np.array([[1, 5, 5], [0, 2, 1]])), {}),
+    ("embedding-padding", nn.Embedding, lambda: (_t(6, 3), np.array([0, 3, 0, 1])), {"padding_idx": 0}),
+    ("layer_norm", nn.LayerNorm, lambda: (_t(3, 2, 4), _t(2, 4), _t(2, 4)), {"size": 8, "eps": 1e-5}),
+    ("layer_norm-plain", nn.LayerNorm, lambda: (_t(5, 3), None, None), {"size": 3, "eps": 1e-3}),
+    ("gelu", elementwise.Gelu, lambda: (_t(4, 3),), {"approximate": "none"}),
+    ("gelu-tanh", elementwise.Gelu, lambda: (_t(7),), {"approximate": "tanh"}),
+]
+
+
+def _values_and_gradients(call, inputs):
+    out = call(*inputs)
+    cotangent = np.random.default_rng(1).standard_normal(out.shape)
+    tensors = [x for x in inputs if isinstance(x, mg.Tensor) and x.requires_grad]
+    grads = mg.autograd.grad(out, tensors, grad_outputs=cotangent, allow_unused=True)
+    return out.data, [None if g is None else g.data for g in grads]
+
+
+@pytest.mark.parametrize("name,op,make,kwargs", CASES, ids=[c[0] for c in CASES])
+def test_the_fused_op_equals_its_reference(name, op, make, kwargs):
+    inputs = make()
+    fused, fused_grads = _values_and_gradients(lambda *xs: op.apply(*xs, **kwargs), inputs)
+    plain, plain_grads = _values_and_gradients(lambda *xs: op.reference(*xs, **kwargs), inputs)
+    np.testing.assert_allclose(fused, plain, rtol=1e-10, atol=1e-12)
+    for got, want in zip(fused_grads, plain_grads):
+        np.testing.assert_allclose(got, np.zeros_like(got) if want is None else want, rtol=1e-9, atol=1e-12)
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_fused_op_with_a_reference_has_a_case():
+    with_reference = {c for c in _subclasses(Function) if c.reference is not None and c.__module__.startswith("minigrad.")}
+    assert with_reference - {op for _, op, _, _ in CASES} == set()
