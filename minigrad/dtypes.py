@@ -17,11 +17,19 @@ int64 = np.int64
 bool_ = np.bool_
 
 DEFAULT_FLOAT = np.dtype(np.float32)
+KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # what minigrad.kernels compute in
 
 
 def is_floating(dtype: np.dtype) -> bool:
     """True for float dtypes, the only ones that can require grad."""
     return np.issubdtype(dtype, np.floating)
+
+
+def check_kernel_float(op: str, what: str, dtype: np.dtype) -> None:
+    """TypeError unless ``dtype`` is float32 or float64, the dtypes the kernels behind ``op``
+    run in (``what`` names the argument, e.g. ``"x"``)."""
+    if dtype not in KERNEL_FLOATS:
+        raise TypeError(f"{op}: {what} must be float32 or float64, got {np.dtype(dtype)}")
 
 
 def as_array(data, dtype=None) -> np.ndarray:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import Function, Tensor, concat, kernels
+from minigrad.dtypes import check_kernel_float
 from minigrad.errors import ShapeError
 from minigrad.kernels.attention import additive_attention_backward, additive_attention_forward
 from minigrad.nn import Linear, Module
@@ -441,6 +442,13 @@ class _StepAttention(Module):
 def _additive(query: Tensor, w_q: Tensor, keys_proj: Tensor, v_weight: Tensor, keys: Tensor,
               mask: np.ndarray | None) -> tuple[Tensor, np.ndarray]:
     """One ``AdditiveAttention`` node -> (context (B, Dk), weights (B, T) ndarray)."""
+    B, T, _ = keys.shape
+    A = w_q.shape[0]
+    if keys_proj.shape != (B, T, A):
+        raise ShapeError(f"AdditiveAttention: precomputed keys {keys_proj.shape} do not fit keys {keys.shape} and the "
+                         f"attention size {A}: expected {(B, T, A)} (pass precompute(keys))")
+    check_kernel_float("AdditiveAttention", "query, keys and weights",
+                       np.result_type(query.dtype, w_q.dtype, keys_proj.dtype, keys.dtype))
     box: list = []
     context = AdditiveAttention.apply(query, w_q, keys_proj, v_weight, keys, mask=mask, weights_out=box)
     return context, box[0]

@@ -35,6 +35,7 @@ from typing import Callable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
+from ..dtypes import check_kernel_float
 from ..kernels import rnn as kernels_rnn
 
 Array = np.ndarray
@@ -153,6 +154,13 @@ lstm_forward, lstm_backward = _with_products(lstm_step, lstm_step_backward)
 
 
 # ---------------------------------------------------------------- the table
+
+
+def check_dtype(cell: "CellMath", dtype: np.dtype) -> None:
+    """TypeError unless the fused kernels of a GRU or LSTM step can compute in ``dtype``
+    (the result dtype of input, state and weights); the Elman cells take any float."""
+    if cell.name in ("gru", "lstm"):
+        check_kernel_float(cell.name.upper(), "the input, state and weights", dtype)
 
 
 class CellMath(NamedTuple):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._cell_math import CellMath
+from ._cell_math import CellMath, check_dtype
 
 
 class Recurrence(Function):
@@ -38,6 +38,7 @@ class Recurrence(Function):
         H = w_hh.shape[1]
         t_run = T if t_run is None else t_run
         dtype = np.result_type(xp.dtype, w_hh.dtype)
+        check_dtype(cell, dtype)
         state = (np.zeros((B, H), dtype) if h0 is None else h0,)
         if cell.states == 2:
             state += (np.zeros((B, H), dtype) if c0 is None else c0,)
@@ -111,6 +112,7 @@ class CellStep(Function):
     def forward(ctx, x, h, c, w_ih, w_hh, b_ih, b_hh, cell: CellMath):
         B, H = x.shape[0], w_hh.shape[1]
         dtype = np.result_type(x.dtype, w_ih.dtype)
+        check_dtype(cell, dtype)
         h = np.zeros((B, H), dtype) if h is None else h
         state = (h,) if cell.states == 1 else (h, np.zeros((B, H), dtype) if c is None else c)
         gi = x @ w_ih.T  # (B, G*H)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+from ..dtypes import check_kernel_float
 from ._util import Tensor, check_broadcast, float_array
 
 # ---------------------------------------------------------------- arithmetic
@@ -386,14 +387,18 @@ def relu(a) -> Tensor:
 
 def erf(a) -> Tensor:
     """The error function, 2/sqrt(pi) times the integral of exp(-t^2) from 0 to a."""
-    return Erf.apply(float_array(a))
+    a = float_array(a)
+    check_kernel_float("erf", "x", a.dtype)
+    return Erf.apply(a)
 
 
 def gelu(a, approximate: str = "none") -> Tensor:
     """GELU: exact ``x * Phi(x)`` (default) or ``approximate="tanh"``."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(float_array(a), approximate=approximate)
+    a = float_array(a)
+    check_kernel_float("gelu", "x", a.dtype)
+    return Gelu.apply(a, approximate=approximate)
 
 
 def maximum(a, b) -> Tensor:

@@ -13,6 +13,7 @@ import numpy as np
 from .._spelling import numpy_spelling
 from .. import kernels
 from ..autograd import Function
+from ..dtypes import check_kernel_float
 from ..kernels.embedding import embedding_backward
 from ..errors import ShapeError
 from ._util import Tensor, check_broadcast, float_array, normalize_axis
@@ -60,6 +61,7 @@ class LogSoftmax(Function):
 
 def _along_axis(op, a, axis: int, name: str) -> Tensor:
     a = float_array(a)
+    check_kernel_float(name, "x", a.dtype)
     axis = normalize_axis(axis, max(a.ndim, 1), name)
     if a.ndim == 0:  # PyTorch treats a 0-d tensor as one element along axis 0 (or -1)
         from .shape import reshape
@@ -131,6 +133,22 @@ def _target_array(op: str, logits, target) -> np.ndarray:
     return target.astype(np.int64, copy=False)
 
 
+def _check_class_range(op: str, target: np.ndarray, classes: int, ignore_index: int | None) -> None:
+    """IndexError unless every target is a class in [0, classes) or equals ``ignore_index``;
+    the message gives the first bad target and its row (its index in ``target.reshape(-1)``)."""
+    if not target.size or (target.min() >= 0 and target.max() < classes):  # cheap; details only on failure
+        return
+    flat = target.reshape(-1)
+    bad = (flat < 0) | (flat >= classes)
+    if ignore_index is not None:
+        bad &= flat != ignore_index
+    if bad.any():
+        row = int(np.argmax(bad))
+        ignored = "" if ignore_index is None else f" or ignore_index={ignore_index}"
+        raise IndexError(f"{op}: target {int(flat[row])} (row {row}) is out of range for {classes} classes; "
+                         f"expected 0 <= target < {classes}{ignored}")
+
+
 def _reduce_losses(losses: Tensor, target: np.ndarray, ignore_index, reduction: str) -> Tensor:
     if reduction == "none":
         return losses
@@ -151,11 +169,16 @@ def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothi
     """
     _check_reduction("cross_entropy", reduction)
     logits = float_array(logits)
+    check_kernel_float("cross_entropy", "logits", logits.dtype)
     if logits.ndim == 0:
         raise ShapeError("cross_entropy: logits must have a class axis, got a 0-d tensor")
+    if logits.shape[-1] == 0:
+        raise ShapeError(f"cross_entropy: logits must have C >= 1 classes on the last axis, got shape {logits.shape}")
     target = _target_array("cross_entropy", logits, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    ignore_index = None if ignore_index is None else int(ignore_index)
+    _check_class_range("cross_entropy", target, logits.shape[-1], ignore_index)
     losses = CrossEntropy.apply(logits, target, ignore_index=ignore_index, label_smoothing=float(label_smoothing))
     return _reduce_losses(losses, target, ignore_index, reduction)
 
@@ -169,10 +192,7 @@ def nll_loss(log_probs, target, ignore_index: int | None = None, reduction: str 
     target = _target_array("nll_loss", log_probs, target)
     keep = np.ones(target.shape, dtype=bool) if ignore_index is None else target != ignore_index
     safe = np.where(keep, target, 0)
-    classes = log_probs.shape[-1]
-    if safe.size and (safe.min() < 0 or safe.max() >= classes):
-        bad = safe[(safe < 0) | (safe >= classes)][0]
-        raise IndexError(f"nll_loss: target {bad} is out of range for {classes} classes")
+    _check_class_range("nll_loss", target, log_probs.shape[-1], ignore_index)
     picked = take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
     losses = -picked * keep.astype(log_probs.dtype)
     return _reduce_losses(losses, target, ignore_index, reduction)
@@ -264,6 +284,8 @@ def embedding(idx, weight, padding_idx: int | None = None) -> Tensor:
     The ``padding_idx`` row receives no gradient.
     """
     weight = float_array(weight)
+    if isinstance(weight, Tensor) and weight.requires_grad:  # its gradient is a kernel's
+        check_kernel_float("embedding", "weight", weight.dtype)
     idx = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
@@ -313,9 +335,12 @@ class LayerNorm(Function):
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` axes (biased variance), then scale and shift."""
     x = float_array(x)
+    check_kernel_float("layer_norm", "x", x.dtype)
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if x.shape[x.ndim - len(shape):] != shape:
         raise ShapeError(f"layer_norm: input {x.shape} does not end with normalized_shape {shape}")
+    if 0 in shape:
+        raise ShapeError(f"layer_norm: normalized_shape {shape} has no elements to normalise (input {x.shape})")
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(np.shape(p.data if isinstance(p, Tensor) else p)) != shape:
             raise ShapeError(f"layer_norm: {name} {np.shape(p.data if isinstance(p, Tensor) else p)} != normalized_shape {shape}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import check_kernel_float
 from ..kernels import adam_update
 from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, check_non_negative, check_number
@@ -74,6 +75,7 @@ class Adam(Optimizer):
         state["step"] += 1
         beta1, beta2 = group["betas"]
         p = param.data
+        check_kernel_float(f"{type(self).__name__}.step", "the parameter", p.dtype)
         # The kernel needs a C-contiguous parameter; a strided one is updated through a copy.
         target = p if p.flags.c_contiguous else np.ascontiguousarray(p)
         adam_update(

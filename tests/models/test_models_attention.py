@@ -378,6 +378,18 @@ def test_step_attention_properties(rng, make):
     np.testing.assert_allclose(again.data, context.data, atol=1e-12)
 
 
+@pytest.mark.parametrize("make", [lambda: BahdanauAttention(3, 4, 5), lambda: LuongAttention(3, 4, "concat")])
+def test_additive_attention_refuses_inputs_its_kernels_cannot_take(rng, make):
+    att = make()
+    query, keys = randn(rng, 2, 3), randn(rng, 2, 6, 4)
+    with pytest.raises(ShapeError, match=r"^AdditiveAttention: precomputed keys \(2, 6, 7\) do not fit keys \(2, 6, 4\)"):
+        att(query, keys, precomputed=randn(rng, 2, 6, 7))
+    att.to(np.float16)
+    half = [mg.tensor(t.data.astype(np.float16)) for t in (query, keys)]
+    with pytest.raises(TypeError, match="^AdditiveAttention: query, keys and weights must be float32 or float64"):
+        att(*half)
+
+
 def test_step_attention_errors(rng):
     with pytest.raises(ValueError, match="query_dim == key_dim"):
         LuongAttention(3, 4, "dot")

@@ -305,3 +305,13 @@ def test_initial_state_by_keyword_under_torch_and_design_names():
     h = mg.randn(2, 5)
     np.testing.assert_array_equal(cell(x[:, 0], hx=h).data, cell(x[:, 0], h).data)
     np.testing.assert_array_equal(lcell(x[:, 0], hx=(h, h))[0].data, lcell(x[:, 0], (h, h))[0].data)
+
+
+@pytest.mark.parametrize("make, x_shape, name", [(lambda: nn.GRU(3, 4), (2, 5, 3), "GRU"),
+                                                 (lambda: nn.LSTMCell(3, 4), (2, 3), "LSTM")])
+def test_gru_and_lstm_refuse_a_dtype_their_kernels_cannot_take(make, x_shape, name):
+    layer = make().to(np.float16)
+    x = mg.tensor(np.ones(x_shape, np.float16))
+    with pytest.raises(TypeError, match=rf"^{name}: the input, state and weights must be float32 or float64, got float16$"):
+        layer(x)
+    assert nn.RNN(3, 4).to(np.float16)(mg.tensor(np.ones((2, 5, 3), np.float16)))[0].dtype == np.float16  # NumPy cells

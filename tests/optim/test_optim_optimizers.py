@@ -338,3 +338,11 @@ def test_load_state_dict_validation_leaves_the_optimizer_unchanged(mutate, messa
     after = opt.state_dict()
     assert after["param_groups"] == before["param_groups"]
     np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_adam_refuses_a_parameter_dtype_its_fused_kernel_cannot_take(cls):
+    p = param(np.ones(3), np.float16)
+    p.grad = np.ones(3, np.float16)
+    with pytest.raises(TypeError, match=rf"^{cls.__name__}.step: the parameter must be float32 or float64, got float16$"):
+        cls([p]).step()
