@@ -40,7 +40,7 @@ import results_md  # noqa: E402
 import numba  # noqa: E402
 
 import minigrad.kernels as K  # noqa: E402
-from minigrad.kernels import linalg  # noqa: E402
+from minigrad.kernels import _linalg_nb, linalg  # noqa: E402
 
 try:
     import torch
@@ -95,11 +95,8 @@ def time_side_by_side(fns: dict, repeats: int, target_s: float = 0.005) -> dict:
 
 def with_backend(name, fn):
     def run():
-        previous = K.set_backend(name)
-        try:
+        with K.use_backend(name):
             return fn()
-        finally:
-            K.set_backend(previous)
 
     return run
 
@@ -220,7 +217,7 @@ def case_matmul(sa, sb, dtype):
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         impl["torch"] = lambda: torch.matmul(ta, tb)
-    path = "blas" if linalg._use_blas(a.shape, b.shape) else "numba"
+    path = "blas" if linalg.use_blas(a.shape, b.shape) else "numba"
     if path == "blas" and b.ndim == 2 and a.ndim > 2 and a.size * b.shape[1] >= linalg.FOLD_MIN_WORK:
         path = "blas, folded"
     return impl, path
@@ -334,7 +331,7 @@ def startup_costs() -> dict:
 
 
 def crossover(repeats: int) -> str:
-    """Time the public Numba path against np.matmul over a grid; evaluate ``_use_blas``."""
+    """Time the Numba loop against np.matmul over a grid; evaluate ``linalg.use_blas``."""
     lines = ["dtype    batch   n   k   m   numba_us   blas_us  faster  rule"]
     misses = []
     for dtype, batch in itertools.product((np.float32, np.float64), (1, 16, 256)):
@@ -343,10 +340,10 @@ def crossover(repeats: int) -> str:
             sb = (batch, k, m) if batch > 1 else (k, m)
             a, b = rand(sa, dtype, 0), rand(sb, dtype, 1)
             t = time_side_by_side(
-                {"numba": lambda: linalg._matmul_numba(a, b), "blas": lambda: np.matmul(a, b)},
+                {"numba": lambda: _linalg_nb.numba_matmul(a, b), "blas": lambda: np.matmul(a, b)},
                 repeats, target_s=0.0005,
             )
-            rule = "blas" if linalg._use_blas(sa, sb) else "numba"
+            rule = "blas" if linalg.use_blas(sa, sb) else "numba"
             faster = "numba" if t["numba"] < t["blas"] else "blas"
             lines.append(
                 f"{np.dtype(dtype).name:8s} {batch:5d} {n:3d} {k:3d} {m:3d} {t['numba'] * 1e6:10.2f}"
@@ -411,9 +408,9 @@ NOTES = """\
 - matmul: every product at minigrad's default sizes goes to BLAS (`np.matmul`), because
   OpenBLAS's small-matrix kernels beat the Numba loop there; the Numba path serves only
   batches of >= 256 tiny matrices with k <= 4 and n*k*m <= 256 (1.8-2.5x faster than
-  np.matmul on those). The rule and its measured grid (`--crossover`) are in the docstring
-  of `minigrad/kernels/linalg.py`. The [blas] rows' numba/numpy ratio is the noise floor;
-  the public wrapper adds ~0.5 us per call. [blas, folded]: a batched `a` times a 2-D `b`
+  np.matmul on those). The rule is in the docstring of `minigrad/kernels/linalg.py`, its
+  measured grid (`--crossover`) under "Kernel design" below. The [blas] rows' numba/numpy
+  ratio is the noise floor. [blas, folded]: a batched `a` times a 2-D `b`
   runs as one (batch*n, k) @ (k, m) GEMM instead of NumPy's GEMM per batch entry.
 - GELU: the NumPy reference calls `math.erf` per element, so its column is slow by
   construction. float32 uses a vectorized rational erf (<= 4.5e-7 absolute error); float64

@@ -1,36 +1,24 @@
-"""Shared helpers for tests/kernels (imported by the test modules beside it)."""
+"""Shared helpers for the kernel tests (tests/kernels)."""
 
 from __future__ import annotations
-
-import contextlib
 
 import numpy as np
 from hypothesis import strategies as st
 
-from minigrad import kernels
+from minigrad.kernels import use_backend
 
 DTYPES = (np.float32, np.float64)
 
 # Agreement between the Numba kernels and the NumPy references. float32 differs by
-# summation order and by float64 accumulators inside the kernels: a few ulps of the
-# largest magnitude involved. float64 must agree to ~1e-12 relative.
+# summation order, float64 accumulators inside the kernels and the vectorized exp/tanh/erf:
+# a few ulps of the largest magnitude involved. float64 must agree to ~1e-12 relative.
 TOLERANCE = {
-    np.dtype(np.float32): dict(rtol=3e-5, atol=3e-6),
+    np.dtype(np.float32): dict(rtol=2e-5, atol=2e-6),
     np.dtype(np.float64): dict(rtol=1e-11, atol=1e-12),
 }
 
 dtypes = st.sampled_from(DTYPES)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
-
-
-@contextlib.contextmanager
-def use_backend(name: str):
-    """Select a kernel backend for the body of a with-statement."""
-    previous = kernels.set_backend(name)
-    try:
-        yield
-    finally:
-        kernels.set_backend(previous)
 
 
 def both_backends(fn, *args, **kwargs):
@@ -57,18 +45,16 @@ def non_contiguous(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def assert_close(actual, expected, dtype, scale: float = 1.0, rtol: float | None = None,
-                 tolerance: dict | None = None) -> None:
+def assert_close(actual, expected, dtype, scale: float = 1.0, rtol: float | None = None) -> None:
     """Assert same shape, exact dtype, and values equal within the dtype's tolerance.
 
-    ``scale`` multiplies the absolute tolerance (for quantities of magnitude ``scale``);
-    ``tolerance`` replaces the ``TOLERANCE`` table (tests/perf holds its kernels tighter).
+    ``scale`` multiplies the absolute tolerance (for quantities of magnitude ``scale``).
     """
     dtype = np.dtype(dtype)
     assert isinstance(actual, np.ndarray), type(actual)
     assert actual.dtype == dtype, (actual.dtype, dtype)
     assert actual.shape == np.shape(expected), (actual.shape, np.shape(expected))
-    tol = (tolerance or TOLERANCE)[dtype]
+    tol = TOLERANCE[dtype]
     np.testing.assert_allclose(
         actual, expected, rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] * scale
     )

@@ -351,12 +351,8 @@ def test_matmul_with_an_empty_inner_dimension_has_zero_gradients():
 def test_softmax_over_an_empty_axis_is_empty_in_both_backends(backend):
     from minigrad import kernels
 
-    previous = kernels._backend._BACKEND
-    kernels.set_backend(backend)
-    try:
+    with kernels.use_backend(backend):
         x = mg.tensor(np.zeros((3, 0), np.float32), requires_grad=True)
         y, z = mg.functional.softmax(x, axis=-1), mg.functional.log_softmax(x, axis=-1)
         (y.sum() + z.sum()).backward()
         assert y.shape == z.shape == x.grad.shape == (3, 0)
-    finally:
-        kernels.set_backend(previous)

@@ -1,27 +1,29 @@
 """minigrad.kernels: hot array kernels as pure ndarray functions (no Tensor here).
 
-Every kernel ``name`` has a plain NumPy reference ``name_ref`` beside a ``numba.njit``
-implementation; the public ``name`` dispatches between them at call time according to
-``backend()`` (``MINIGRAD_KERNELS=numba|numpy``, default ``numba``; ``set_backend`` changes it).
+Every kernel ``name`` has a plain NumPy reference ``name_ref`` beside it and a Numba
+implementation in a ``_*_nb`` module; ``dispatch.py`` holds the table of all kernels and
+the one rule that picks the implementation: the backend, ``MINIGRAD_KERNELS=numba|numpy``
+(default ``numba``), changed with ``set_backend(name)`` or, for a block of code,
+``with use_backend("numpy"):``.
+
+Kernels do not check their arguments: the public ops (``minigrad.ops``, ``nn``, ``optim``,
+the models) validate what a user passes, once, and call kernels with float32/float64
+ndarrays of the shapes each kernel's docstring states.
 
 Importing this package imports NumPy only. Numba is imported, and each function compiled
 (or loaded from Numba's on-disk cache), the first time a kernel runs on the Numba backend.
 
 All Numba functions are ``njit(cache=True, error_model="numpy")``: NumPy's IEEE division
 semantics instead of a ZeroDivisionError check, which also lets LLVM vectorize loops with a
-division (Adam over 100k floats: 280 us -> 20 us). None uses ``parallel=True``: on the
-project's shared 2-core machine the fused Adam step over 100k floats took 20.7 us serial
-and 19 ms with two Numba threads. Fast-math flags are limited to ``reassoc``/``nsz``/
+division. None uses ``parallel=True``: on a machine shared with other work, threads cost more
+than they give at minigrad's sizes. Fast-math flags are limited to ``reassoc``/``nsz``/
 ``contract`` (never ``nnan``/``ninf``), so NaN and inf behave as in the NumPy references.
 Benchmarks: ``python benchmarks/kernels.py``; results in ``benchmarks/RESULTS.md``.
 
-Modules added for the end-to-end training step (``benchmarks/train_step.py``): ``rnn``
-(the pointwise part of a GRU/LSTM step), ``attention`` (additive attention of one query per
-row), ``embedding`` (the scatter-add backward of a lookup) and ``memory`` (allocator tuning
-applied when minigrad is imported; not a kernel).
+``memory`` is not a kernel: allocator tuning applied when minigrad is imported.
 """
 
-from ._backend import backend, set_backend
+from .dispatch import KERNELS, backend, set_backend, use_backend
 from .activations import (
     erf,
     erf_ref,
@@ -71,8 +73,10 @@ from .rnn import (
 )
 
 __all__ = [
+    "KERNELS",
     "backend",
     "set_backend",
+    "use_backend",
     "matmul",
     "matmul_ref",
     "softmax",
@@ -99,7 +103,6 @@ __all__ = [
     "gelu_backward_ref",
     "adam_update",
     "adam_update_ref",
-    # added for the end-to-end training step (benchmarks/train_step.py; tests in tests/perf)
     "gru_forward",
     "gru_forward_ref",
     "gru_backward",

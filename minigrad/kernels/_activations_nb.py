@@ -1,18 +1,15 @@
 """Numba implementations behind ``minigrad.kernels.activations`` (imported on first use).
 
-Row kernels take C-contiguous 2-D arrays (R, n) -- R independent rows of length n >= 1 --
-and write into a preallocated ``out`` of the same shape and dtype (float32 or float64).
-Elementwise kernels take flat C-contiguous 1-D arrays.
+``softmax`` ... ``gelu_backward`` take the arguments of the public kernels, lay the data out
+for the compiled loops and allocate the outputs. Row kernels (``*_rows``) take C-contiguous
+2-D arrays (R, n) -- R independent rows of length n >= 1 -- and write into a preallocated
+``out`` of the same shape and dtype (float32 or float64); elementwise kernels (``*_flat``)
+take flat C-contiguous 1-D arrays.
 
 Short rows (attention scores have n = 10..20) leave LLVM nothing to vectorize within a row,
 so the softmax kernels run in passes: a per-row pass (max, shift), one flat pass over all
 R * n elements for the exponentials (vectorized, see ``_nbmath.exp``), and a per-row
 normalizing pass. Everything stays in cache for the sizes minigrad trains at.
-
-Long rows (n >= 1000) are where PyTorch's kernels stay ahead (~0.7x its speed at
-1024x1024): tried and dropped for lack of a measured gain were doing long rows one at a
-time so each stays in L1 (1024x1024 float32 forward: 686 us against 625 us whole-array)
-and a 16-lane compare-and-select row max (208 us against 163 us for ``maxnum``).
 """
 
 from __future__ import annotations
@@ -22,17 +19,79 @@ import math
 import numba
 import numpy as np
 
-from ._nbmath import (
-    EXP_FASTMATH,
-    REDUCE_FASTMATH,
-    exp,
-    row_dots,
-    row_maxes,
-    row_sums,
-)
+from ._nbmath import EXP_FASTMATH, REDUCE_FASTMATH, exp, row_dots, row_maxes, row_sums, sigmoid
 from ._nbmath import erf as erf_scalar
+from ._util import common_dtype, flat, from_rows, moved_shape, positive_axis, to_rows
 
 _NEG_INF = -np.inf
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numba implementation of ``activations.softmax``."""
+    return _along_rows(softmax_rows, x, axis)
+
+
+def softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numba implementation of ``activations.softmax_backward``."""
+    return _backward_along_rows(softmax_backward_rows, y, grad, axis)
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numba implementation of ``activations.log_softmax``."""
+    return _along_rows(log_softmax_rows, x, axis)
+
+
+def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Numba implementation of ``activations.log_softmax_backward``."""
+    return _backward_along_rows(log_softmax_backward_rows, y, grad, axis)
+
+
+def _along_rows(rows_kernel, x: np.ndarray, axis: int) -> np.ndarray:
+    """Run ``rows_kernel(rows, out)`` on the rows of ``x`` along ``axis``."""
+    if x.size == 0:
+        return np.empty(x.shape, x.dtype)
+    ax = positive_axis(axis, x.ndim)
+    rows = to_rows(x, ax, x.dtype)
+    out = np.empty_like(rows)
+    rows_kernel(rows, out)
+    return from_rows(out, moved_shape(x.shape, ax), ax, x.ndim)
+
+
+def _backward_along_rows(rows_kernel, y: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
+    """The backward twin of ``_along_rows``: ``rows_kernel(y_rows, grad_rows, out)``."""
+    dtype = common_dtype(y, grad)
+    if y.size == 0:
+        return np.empty(y.shape, dtype)
+    ax = positive_axis(axis, y.ndim)
+    y_rows = to_rows(y, ax, dtype)
+    out = np.empty_like(y_rows)
+    rows_kernel(y_rows, to_rows(grad, ax, dtype), out)
+    return from_rows(out, moved_shape(y.shape, ax), ax, y.ndim)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Numba implementation of ``activations.erf``."""
+    x_flat = flat(x, x.dtype)
+    out = np.empty_like(x_flat)
+    erf_flat(x_flat, out)
+    return out.reshape(x.shape)
+
+
+def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """Numba implementation of ``activations.gelu``."""
+    x_flat = flat(x, x.dtype)
+    out = np.empty_like(x_flat)
+    gelu_flat(x_flat, out, approximate == "tanh")
+    return out.reshape(x.shape)
+
+
+def gelu_backward(x: np.ndarray, grad: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """Numba implementation of ``activations.gelu_backward``."""
+    dtype = common_dtype(x, grad)
+    x_flat = flat(x, dtype)
+    out = np.empty_like(x_flat)
+    gelu_backward_flat(x_flat, flat(grad, dtype), out, approximate == "tanh", dtype == np.float64)
+    return out.reshape(x.shape)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -61,13 +120,13 @@ def _exp_flat(a, out):
 @numba.njit(cache=True, error_model="numpy", fastmath=EXP_FASTMATH)
 def exp_inplace(a):
     """a = exp(a) elementwise, a flat (P,). (Passing one array twice to ``_exp_flat`` makes
-    LLVM's runtime alias check fail and run the scalar loop: 20x slower.)"""
+    LLVM's runtime alias check fail, and it runs the scalar loop.)"""
     for i in range(a.shape[0]):
         a[i] = exp(a[i])
 
 
 @numba.njit(cache=True, error_model="numpy")
-def softmax(x, out):
+def softmax_rows(x, out):
     """out (R, n) = softmax of each row of x (R, n); an all -inf row gives zeros."""
     R, n = x.shape
     zero = x.dtype.type(0)
@@ -84,7 +143,7 @@ def softmax(x, out):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
-def softmax_backward(y, grad, out):
+def softmax_backward_rows(y, grad, out):
     """out (R, n) = y * (grad - sum(grad * y, row)) for softmax output y (R, n)."""
     R, n = y.shape
     dots = np.empty(R, y.dtype)
@@ -96,7 +155,7 @@ def softmax_backward(y, grad, out):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def log_softmax(x, out):
+def log_softmax_rows(x, out):
     """out (R, n) = x - logsumexp(x, row); an all -inf row gives -inf everywhere."""
     R, n = x.shape
     zero = x.dtype.type(0)
@@ -113,7 +172,7 @@ def log_softmax(x, out):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
-def log_softmax_backward(y, grad, out):
+def log_softmax_backward_rows(y, grad, out):
     """out (R, n) = grad - exp(y) * sum(grad, row) for log-softmax output y (R, n)."""
     R, n = y.shape
     _exp_flat(y.reshape(-1), out.reshape(-1))
@@ -126,14 +185,14 @@ def log_softmax_backward(y, grad, out):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def erf(x, out):
+def erf_flat(x, out):
     """out (P,) = erf(x) elementwise; x, out flat (P,) float32/float64."""
     for i in range(x.shape[0]):
         out[i] = erf_scalar(x[i])
 
 
 @numba.njit(cache=True, error_model="numpy")
-def gelu(x, out, approximate_tanh):
+def gelu_flat(x, out, approximate_tanh):
     """out (P,) = GELU(x): x * Phi(x) (exact, erf) or PyTorch's tanh approximation.
 
     The tanh form is evaluated as x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3),
@@ -147,7 +206,7 @@ def gelu(x, out, approximate_tanh):
     if approximate_tanh:
         for i in range(x.shape[0]):
             v = x[i]
-            out[i] = v / (one + exp(-(two_k * v + two_kc * v * v * v)))
+            out[i] = v * sigmoid(two_k * v + two_kc * v * v * v)
     else:
         for i in range(x.shape[0]):
             v = x[i]
@@ -155,12 +214,12 @@ def gelu(x, out, approximate_tanh):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def gelu_backward(x, grad, out, approximate_tanh, separate_erf_loop):
+def gelu_backward_flat(x, grad, out, approximate_tanh, separate_erf_loop):
     """out (P,) = grad * dGELU/dx (x); x, grad, out flat (P,) of one dtype.
 
     ``separate_erf_loop``: compute erf in a loop of its own (for float64, whose erf is a
-    libm call that would keep the rest of the loop from vectorizing: 2.7x faster measured);
-    float32 erf is vectorizable, so one loop is faster there.
+    libm call that would keep the rest of the loop from vectorizing); float32 erf is
+    vectorizable, so one loop is faster there.
     """
     half = x.dtype.type(0.5)
     one = x.dtype.type(1)
@@ -175,7 +234,7 @@ def gelu_backward(x, grad, out, approximate_tanh, separate_erf_loop):
         # d/dx x s(2u) = s + 2 x s (1 - s) u',  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
         for i in range(x.shape[0]):
             v = x[i]
-            s = one / (one + exp(-(two_k * v + two_kc * v * v * v)))
+            s = sigmoid(two_k * v + two_kc * v * v * v)
             du = k + kc3 * v * v
             out[i] = grad[i] * (s + two * v * s * (one - s) * du)
     elif separate_erf_loop:

@@ -1,11 +1,15 @@
 """Numba implementations behind ``minigrad.kernels.attention`` (imported on first use only).
 
-All arrays C-contiguous, of one float dtype (float32 or float64). B batch, T key positions,
-A attention size, Dv value size. Loops keep to few arrays each so that LLVM vectorizes the
-inner (A or Dv) loop; the dot products are separate functions compiled with reassociation
-(``REDUCE_FASTMATH``) so that their sums vectorize too. Never compile a loop calling
-``exp``/``tanh`` with ``reassoc``: LLVM then folds the (v + 1.5 * 2**23) - 1.5 * 2**23
-rounding step of the exp range reduction away and the results are wrong.
+``additive_attention_forward``/``_backward`` take the arguments of the public kernels, make
+them C-contiguous arrays of their common float dtype and allocate the outputs; the compiled
+loops ``additive_forward``/``additive_backward`` take arrays of one dtype. B batch, T key
+positions, A attention size, Dv value size.
+
+Loops keep to few arrays each so that LLVM vectorizes the inner (A or Dv) loop; the dot
+products are separate functions compiled with reassociation (``REDUCE_FASTMATH``) so that
+their sums vectorize too. Never compile a loop calling ``exp``/``tanh`` with ``reassoc``:
+LLVM then folds the (v + 1.5 * 2**23) - 1.5 * 2**23 rounding step of the exp range
+reduction away and the results are wrong.
 """
 
 from __future__ import annotations
@@ -13,11 +17,50 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._nbmath import REDUCE_FASTMATH, exp
-from ._rnn_nb import tanh
+from ._nbmath import REDUCE_FASTMATH, exp, tanh
+from ._util import c_array, common_dtype
+from .attention import additive_attention_forward_ref
 
 _FASTMATH = {"contract"}
 _NEG_INF = -np.inf
+
+
+def additive_attention_forward(keys_proj, q_proj, v, values, mask=None):
+    """Numba implementation of ``attention.additive_attention_forward``."""
+    B, T, A = keys_proj.shape
+    Dv = values.shape[2]
+    dtype = common_dtype(keys_proj, q_proj, v, values)
+    hidden = np.empty((B, T, A), dtype)
+    weights = np.empty((B, T), dtype)
+    context = np.zeros((B, Dv), dtype)
+    if B and T and A:
+        m = np.empty((0, 0), np.bool_) if mask is None else np.ascontiguousarray(mask)
+        additive_forward(c_array(keys_proj, dtype), c_array(q_proj, dtype), c_array(v, dtype),
+                         c_array(values, dtype), m, mask is not None, hidden, weights, context)
+    elif B and T:  # A == 0: every score is 0
+        weights = additive_attention_forward_ref(keys_proj, q_proj, v, values, mask)[1].astype(dtype)
+        context = np.matmul(weights[:, None, :], values.astype(dtype))[:, 0]
+    return context, weights, hidden
+
+
+def additive_attention_backward(grad, hidden, weights, v, values, need_values=True, out=None):
+    """Numba implementation of ``attention.additive_attention_backward``."""
+    B, T, A = hidden.shape
+    Dv = values.shape[2]
+    dtype = common_dtype(grad, hidden, weights, v, values)
+    if out is None:
+        dvalues = np.zeros((B, T, Dv), dtype) if need_values else None
+        dv, dkeys_proj = np.zeros(A, dtype), np.zeros((B, T, A), dtype)
+    else:
+        dvalues, dv, dkeys_proj = out
+    dq_proj = np.zeros((B, A), dtype)
+    if B and T and A and Dv:
+        additive_backward(c_array(grad, dtype), c_array(hidden, dtype), c_array(weights, dtype), c_array(v, dtype),
+                          c_array(values, dtype), need_values, dvalues if need_values else np.empty((0, 0, 0), dtype),
+                          dv, dkeys_proj, dq_proj, np.empty(T, dtype))
+    elif need_values:
+        dvalues += weights[:, :, None].astype(dtype) * grad[:, None, :]
+    return (dvalues if need_values else None), dv, dkeys_proj, dq_proj
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)

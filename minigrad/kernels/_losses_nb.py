@@ -1,4 +1,8 @@
-"""Numba implementations behind ``minigrad.kernels.losses`` (imported on first use only)."""
+"""Numba implementations behind ``minigrad.kernels.losses`` (imported on first use only).
+
+``cross_entropy_forward``/``_backward`` take the arguments of the public kernels; the
+compiled row loops are ``cross_entropy_forward_rows``/``cross_entropy_backward_rows``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,39 @@ from ._activations_nb import exp_inplace, shift_rows
 from ._nbmath import row_sums
 
 
+def cross_entropy_forward(logits, target, ignore_index=None, label_smoothing=0.0):
+    """Numba implementation of ``losses.cross_entropy_forward``."""
+    logits = np.ascontiguousarray(logits)
+    target = np.ascontiguousarray(target, dtype=np.int64)
+    n, c = logits.shape
+    losses = np.empty(n, logits.dtype)
+    probs = np.empty_like(logits)
+    if n:
+        scalar = logits.dtype.type
+        cross_entropy_forward_rows(
+            logits, target, -1 if ignore_index is None else ignore_index,
+            scalar(1.0 - label_smoothing), scalar(label_smoothing / c), losses, probs,
+        )
+    return losses, (probs, target, ignore_index, label_smoothing)
+
+
+def cross_entropy_backward(saved, grad_rows):
+    """Numba implementation of ``losses.cross_entropy_backward``."""
+    probs, target, ignore_index, label_smoothing = saved
+    n, c = probs.shape
+    out = np.empty((n, c), probs.dtype)
+    if n:
+        scalar = probs.dtype.type
+        cross_entropy_backward_rows(
+            np.ascontiguousarray(probs), target, -1 if ignore_index is None else ignore_index,
+            scalar(1.0 - label_smoothing), scalar(label_smoothing / c),
+            np.ascontiguousarray(grad_rows, dtype=probs.dtype), out,
+        )
+    return out
+
+
 @numba.njit(cache=True, error_model="numpy")
-def cross_entropy_forward(logits, target, ignore, keep, smooth, losses, probs):
+def cross_entropy_forward_rows(logits, target, ignore, keep, smooth, losses, probs):
     """Per-row label-smoothed cross-entropy, keeping softmax for the backward.
 
     logits (N, C) float32/float64 C-contiguous; target (N,) int64 in [0, C) or == ignore;
@@ -48,7 +83,7 @@ def cross_entropy_forward(logits, target, ignore, keep, smooth, losses, probs):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def cross_entropy_backward(probs, target, ignore, keep, smooth, grad, out):
+def cross_entropy_backward_rows(probs, target, ignore, keep, smooth, grad, out):
     """out (N, C) = (probs - keep * onehot(t) - smooth) * grad[:, None], zero rows where
     target == ignore. probs (N, C) from the forward, target (N,) int64, grad (N,) of
     probs' dtype."""

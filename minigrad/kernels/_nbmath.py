@@ -1,21 +1,27 @@
-"""Scalar building blocks for the Numba kernels (imported only by the ``_*_nb`` modules).
+"""Scalar and row building blocks of the Numba kernels: every Numba intrinsic lives here.
 
-Why these exist instead of ``math.exp`` / builtin ``max``: without Intel SVML (not a
-dependency of minigrad) LLVM cannot vectorize a loop that calls libm's ``exp``, and a
-``max`` written as a compare-and-select does not vectorize without the ``nnan`` fast-math
-flag, which would break the NaN/inf semantics the kernels promise. Measured on this
-project's machine (AMD EPYC Zen 5, AVX-512): 25,600 float32 values through libm ``exp`` in
-a Numba loop 51 us against 14 us for ``np.exp``; 9,856 values through the vectorized
-``exp`` below 6.9 us (float32) and 7.0 us (float64), ``np.exp`` 5.4 and 7.5 us.
+Imported only by the ``_*_nb`` modules. Why these exist instead of ``math.exp``/``math.tanh``
+and the builtin ``max``: without Intel SVML (not a dependency of minigrad) LLVM cannot
+vectorize a loop that calls libm, and a ``max`` written as a compare-and-select does not
+vectorize without the ``nnan`` fast-math flag, which would break the NaN/inf semantics the
+kernels promise. (Measurements: benchmarks/RESULTS.md, "Kernel design".)
 
-- ``exp(x)``: float32 or float64 exp with at most 1 ulp error (measured over 500,000
-  arguments in [-750, 750]), exact 0/inf/NaN semantics (exp(-inf) = 0, exp(inf) = inf,
-  exp(nan) = nan), subnormal results included. Branch-free, so loops calling it vectorize.
+- ``exp(x)``: float32/float64 exp within 1 ulp, exact 0/inf/NaN semantics (exp(-inf) = 0,
+  exp(inf) = inf, exp(nan) = nan), subnormal results included; branch-free, so loops
+  calling it vectorize.
+- ``tanh(x)``: float32 a rational approximation within 5 ulp; float64
+  sign(x) (1 - e) / (1 + e) with e = exp(-2|x|) (absolute error a few 1e-16).
+- ``sigmoid(x) = 1 / (1 + exp(-x))``, the one sigmoid of the kernels (GRU/LSTM gates,
+  GELU's tanh form): never overflows (exp(-x) = inf gives 0) and has no cancellation.
+- ``erf(x)``: float32 a rational approximation within 4.5e-7 absolute; float64 libm's erf.
 - ``maxnum(a, b)``: LLVM's ``maxnum`` (the larger of a and b, ignoring a NaN operand),
   whose reductions LLVM vectorizes without fast-math flags.
 - ``row_maxes``/``row_sums``/``row_dots``: per-row reductions of a 2-D array. The sums
   are compiled with the ``reassoc`` fast-math flag only (no ``nnan``/``ninf``), so they
   vectorize while NaN and inf propagate exactly as in NumPy.
+
+All propagate NaN and saturate at +-inf as NumPy does. Constants are typed (an integer
+literal would widen float32 arithmetic to float64).
 
 Numba's on-disk cache (``cache=True``) is invalidated per source file: after editing this
 module, delete ``minigrad/kernels/__pycache__/*.nbi`` and ``*.nbc`` (or set
@@ -167,17 +173,84 @@ def _exp_overload(x):
     return None
 
 
+# --- tanh, float32: Eigen's x P(x^2) / Q(x^2) (degree 13 over 6) on |x| <= 7.9; x itself
+# below 4e-4 and +-1 beyond 9.01, where float32 tanh rounds to those ---------------------
+_T_CLAMP = _F32(7.90531110763549805)
+_T_ONE_AT = _F32(9.01)
+_T_TINY = _F32(0.0004)
+_T_A13, _T_A11, _T_A9 = _F32(-2.76076847742355e-16), _F32(2.00018790482477e-13), _F32(-8.60467152213735e-11)
+_T_A7, _T_A5, _T_A3, _T_A1 = _F32(5.12229709037114e-08), _F32(1.48572235717979e-05), \
+    _F32(6.37261928875436e-04), _F32(4.89352455891786e-03)
+_T_B6, _T_B4, _T_B2, _T_B0 = _F32(1.19825839466702e-06), _F32(1.18534705686654e-04), \
+    _F32(2.26843463243900e-03), _F32(4.89352518554385e-03)
+
+
+def _tanh32(x):
+    ax = abs(x)
+    xc = x if x < _T_CLAMP else _T_CLAMP
+    xc = xc if xc > -_T_CLAMP else -_T_CLAMP
+    x2 = xc * xc
+    p = x2 * _T_A13 + _T_A11
+    p = x2 * p + _T_A9
+    p = x2 * p + _T_A7
+    p = x2 * p + _T_A5
+    p = x2 * p + _T_A3
+    p = x2 * p + _T_A1
+    q = x2 * _T_B6 + _T_B4
+    q = x2 * q + _T_B2
+    q = x2 * q + _T_B0
+    y = xc * p / q
+    y = y if ax <= _T_ONE_AT else (_ONE_F if x > 0 else -_ONE_F)
+    return x if (ax < _T_TINY or x != x) else y
+
+
+# --- tanh, float64: through the vectorized exp (relative error grows near 0 for lack of an
+# expm1; the absolute error stays a few 1e-16) ------------------------------------------
+def _tanh64(x):
+    e = exp(-(x + x) if x >= 0 else x + x)
+    t = (1.0 - e) / (1.0 + e)
+    return t if x >= 0 else -t
+
+
+def tanh(x):
+    """Vectorizable tanh of a float32 or float64 scalar (compiled only inside Numba code)."""
+    raise NotImplementedError("minigrad.kernels._nbmath.tanh is only callable from Numba code")
+
+
+@overload(tanh)
+def _tanh_overload(x):
+    if isinstance(x, types.Float):
+        return _tanh32 if x.bitwidth == 32 else _tanh64
+    return None
+
+
+def sigmoid(x):
+    """Vectorizable logistic sigmoid 1 / (1 + exp(-x)) of a float32 or float64 scalar
+    (compiled only inside Numba code)."""
+    raise NotImplementedError("minigrad.kernels._nbmath.sigmoid is only callable from Numba code")
+
+
+@overload(sigmoid)
+def _sigmoid_overload(x):
+    if not isinstance(x, types.Float):
+        return None
+    one = _ONE_F if x.bitwidth == 32 else 1.0  # typed: a float64 1 would widen float32 maths
+
+    def _sigmoid(x):
+        return one / (one + exp(-x))
+
+    return _sigmoid
+
+
 # Row reductions of a C-contiguous 2-D array (R, n), n >= 1, into out (R,).
 #
-# Long rows (n >= SHORT_ROW) are reduced one row at a time by a loop LLVM vectorizes
-# (16 float32 lanes on AVX-512). Short rows (attention: n = 10..20) are too short for that
-# and a single running max/sum is one long dependency chain, so 8 rows are reduced at once
-# with 8 independent scalar chains. Measured on (10240, 20) float32: 43 us for the sums
-# this way; the running max written as maxnum took 139 us (maxnum is 3 instructions on
-# x86) and as a compare-and-select (one vmaxss) about a third of that.
+# Long rows (n >= SHORT_ROW) are reduced one row at a time by a loop LLVM vectorizes.
+# Short rows (attention: n = 10..20) are too short for that, and a single running max/sum
+# is one long dependency chain, so 8 rows are reduced at once with 8 independent scalar
+# chains; the running max is a compare-and-select (one instruction; ``maxnum`` is three).
 #
 # Index as a[r, j] with j counting from 0 or 1: with flat offsets (a[b + j]) Numba cannot
-# prove the index non-negative and keeps a wraparound check in the loop (2-6x slower here).
+# prove the index non-negative and keeps a wraparound check in the loop.
 
 SHORT_ROW = 64
 
@@ -342,14 +415,12 @@ def row_dots(a, b, out):
         r += 1
 
 
-# --- erf -------------------------------------------------------------------------------
-# float32: x * P(x^2) / Q(x^2) on x clamped to [-4, 4] (erf(+-4) rounds to +-1 in float32);
-# the rational approximation used by Eigen and XLA for float erf. Branch-free, so loops
-# vectorize: 164k float32 erfs took 1265 us through libm's erf (math.erf) and ~40 us here.
-# Measured against math.erf over 2.2M points of [-6, 6] (a linear grid plus geometric grids
-# down to 1e-30): at most 4.5e-7 absolute error, 7.5 ulp, near |x| = 3.2; erf(nan) = nan,
-# erf(+-inf) = +-1, erf(-0) = -0. tests/kernels/test_kernels_gelu.py holds the 5e-7 bound.
-# float64 keeps libm's erf (exact); it is not vectorizable here.
+# --- erf ---------------------------------------------------------------------------------
+# float32: x * P(x^2) / Q(x^2) on x clamped to [-4, 4] (erf(+-4) rounds to +-1 in float32),
+# the rational approximation of Eigen and XLA. Branch-free, so loops vectorize. At most
+# 4.5e-7 absolute error (7.5 ulp, near |x| = 3.2); erf(nan) = nan, erf(+-inf) = +-1,
+# erf(-0) = -0 (tests/kernels/test_kernels_gelu.py holds the bound).
+# float64 keeps libm's erf (exact), which does not vectorize.
 _ERF_CLAMP_F = _F32(4.0)
 _ERF_NEG_CLAMP_F = _F32(-4.0)
 _ERF_A13 = _F32(-2.72614225801306e-10)

@@ -1,4 +1,8 @@
-"""Numba implementations behind ``minigrad.kernels.norms`` (imported on first use only)."""
+"""Numba implementations behind ``minigrad.kernels.norms`` (imported on first use only).
+
+``layer_norm_forward``/``_backward`` take the arguments of the public kernels; the compiled
+row loops are ``layer_norm_forward_rows``/``layer_norm_backward_rows``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,51 @@ import numba
 import numpy as np
 
 from ._nbmath import row_sums
+from ._util import c_array
 
 # Reassociation lets the row sums vectorize. No FMA contraction: with it, g*w - mean(g*w)
 # became fma(g, w, -c) != 0 for D = 1 and the rounding error got multiplied by rstd.
 _FASTMATH = {"reassoc", "nsz"}
 
 
+def layer_norm_forward(x, weight, bias, eps):
+    """Numba implementation of ``norms.layer_norm_forward``."""
+    d = x.shape[-1]
+    rows = np.ascontiguousarray(x).reshape(-1, d)
+    n = rows.shape[0]
+    y = np.empty_like(rows)
+    mean = np.empty(n, x.dtype)
+    rstd = np.empty(n, x.dtype)
+    if n:
+        empty = np.empty(0, x.dtype)
+        w = empty if weight is None else c_array(weight, x.dtype)
+        b = empty if bias is None else c_array(bias, x.dtype)
+        layer_norm_forward_rows(rows, w, b, weight is not None, bias is not None, x.dtype.type(eps), y, mean, rstd)
+    return y.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
+
+
+def layer_norm_backward(grad, x, weight, mean, rstd, *, has_bias=None):
+    """Numba implementation of ``norms.layer_norm_backward``."""
+    if has_bias is None:
+        has_bias = weight is not None
+    dtype = x.dtype
+    d = x.shape[-1]
+    xr = np.ascontiguousarray(x).reshape(-1, d)
+    gr = np.ascontiguousarray(grad, dtype=dtype).reshape(-1, d)
+    dx = np.empty_like(xr)
+    dweight = np.zeros(d, dtype)
+    dbias = np.zeros(d, dtype)
+    if xr.shape[0]:
+        layer_norm_backward_rows(
+            gr, xr, np.empty(0, dtype) if weight is None else c_array(weight, dtype), weight is not None,
+            np.ascontiguousarray(mean, dtype=dtype).reshape(-1),
+            np.ascontiguousarray(rstd, dtype=dtype).reshape(-1), dx, dweight, dbias,
+        )
+    return dx.reshape(x.shape), (dweight if weight is not None else None), (dbias if has_bias else None)
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def layer_norm_forward(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
+def layer_norm_forward_rows(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
     """y = (x - mean) * rstd * weight + bias over each row of x.
 
     x, y (N, D) float32/float64 C-contiguous; weight, bias (D,) (ignored, may be empty,
@@ -50,8 +91,8 @@ def layer_norm_forward(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=_FASTMATH)
-def layer_norm_backward(grad, x, weight, has_weight, mean, rstd, dx, dweight, dbias):
-    """Backward of ``layer_norm_forward`` in one pass over the rows.
+def layer_norm_backward_rows(grad, x, weight, has_weight, mean, rstd, dx, dweight, dbias):
+    """Backward of ``layer_norm_forward_rows`` in one pass over the rows.
 
     grad, x, dx (N, D); weight (D,) (ignored when has_weight is False); mean, rstd (N,).
     With xhat = (x - mean) * rstd and gw = grad * weight:

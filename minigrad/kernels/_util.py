@@ -1,41 +1,43 @@
-"""Small argument helpers shared by the kernel dispatch functions (NumPy only)."""
+"""Array-preparing helpers shared by the Numba implementations (NumPy only).
+
+The Numba kernels take C-contiguous arrays of one float dtype and write into preallocated
+outputs; these helpers make such arrays without copying when the input already is one.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+def common_dtype(*arrays: np.ndarray) -> np.dtype:
+    """NumPy's result dtype of the arrays (float32 with float64 gives float64)."""
+    dtype = arrays[0].dtype
+    for a in arrays[1:]:
+        if a.dtype != dtype:
+            dtype = np.result_type(dtype, a.dtype)
+    return dtype
 
 
-def check_float(kernel: str, name: str, array: np.ndarray) -> None:
-    """Raise TypeError unless ``array`` is a float32 or float64 ndarray."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"{kernel}: {name} must be a numpy.ndarray, got {type(array).__name__}")
-    if array.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{kernel}: {name} must be float32 or float64, got {array.dtype}")
+def c_array(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``a`` as a C-contiguous array of ``dtype``: ``a`` itself when it already is one."""
+    return a if a.flags.c_contiguous and a.dtype == dtype else np.ascontiguousarray(a, dtype=dtype)
 
 
-def common_float(kernel: str, **arrays: np.ndarray) -> np.dtype:
-    """Check every array is float32/float64 and return their NumPy result dtype."""
-    for name, array in arrays.items():
-        check_float(kernel, name, array)
-    return np.result_type(*arrays.values())
+def flat(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``a`` as a C-contiguous 1-D array of ``dtype`` (a view when no copy is needed)."""
+    return c_array(a, dtype).reshape(-1)
 
 
-def normalize_axis(kernel: str, axis: int, ndim: int) -> int:
-    """Return ``axis`` as a non-negative index into ``ndim`` axes or raise ValueError."""
-    if ndim == 0:
-        raise ValueError(f"{kernel}: expected an array with at least 1 dimension, got a 0-d array")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{kernel}: axis {axis} is out of bounds for an array of {ndim} dimensions")
+def positive_axis(axis: int, ndim: int) -> int:
+    """``axis`` (already checked to be in [-ndim, ndim)) as an index in [0, ndim)."""
     return axis + ndim if axis < 0 else axis
 
 
 def to_rows(x: np.ndarray, axis: int, dtype: np.dtype) -> np.ndarray:
     """View or copy ``x`` as a C-contiguous (R, n) array of ``dtype`` with ``axis`` last.
 
-    ``axis`` must already be normalized. No copy is made when ``x`` is C-contiguous, of
-    ``dtype``, and ``axis`` is its last axis.
+    ``axis`` must be non-negative. No copy is made when ``x`` is C-contiguous, of ``dtype``,
+    and ``axis`` is its last axis.
     """
     if axis != x.ndim - 1:
         x = np.moveaxis(x, axis, -1)

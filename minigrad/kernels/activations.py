@@ -17,18 +17,7 @@ import math
 
 import numpy as np
 
-from . import _backend
-from ._util import check_float, common_float, from_rows, moved_shape, normalize_axis, to_rows
-
-_nb = None
-
-
-def _numba():
-    """The Numba implementations, imported (and compiled) on first use."""
-    global _nb
-    if _nb is None:
-        _nb = _backend.numba_module("_activations_nb")
-    return _nb
+from .dispatch import register
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,130 +89,73 @@ def gelu_backward_ref(x: np.ndarray, grad: np.ndarray, approximate: str = "none"
 # Public kernels
 # ---------------------------------------------------------------------------------------
 
-
-def _check_same_shape(kernel: str, a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"{kernel}: {a_name} shape {a.shape} and {b_name} shape {b.shape} differ")
+_softmax = register("softmax", softmax_ref, numba="_activations_nb.softmax")
+_softmax_backward = register("softmax_backward", softmax_backward_ref, numba="_activations_nb.softmax_backward")
+_log_softmax = register("log_softmax", log_softmax_ref, numba="_activations_nb.log_softmax")
+_log_softmax_backward = register("log_softmax_backward", log_softmax_backward_ref,
+                                 numba="_activations_nb.log_softmax_backward")
+_erf = register("erf", erf_ref, numba="_activations_nb.erf")
+_gelu = register("gelu", gelu_ref, numba="_activations_nb.gelu")
+_gelu_backward = register("gelu_backward", gelu_backward_ref, numba="_activations_nb.gelu_backward")
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax along ``axis``: y = exp(x - max) / sum(exp(x - max)).
 
-    x: any shape with ndim >= 1, float32 or float64, any layout. Returns y of x's shape
+    x: any shape with ndim >= 1, any layout; axis in [-ndim, ndim). Returns y of x's shape
     and dtype. An all -inf slice gives zeros (see the module docstring for NaN/inf).
     """
-    return _along_rows("softmax", x, axis, softmax_ref)
+    return _softmax.impl(x, axis)
 
 
 def softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
     """Gradient of softmax: dx = y * (grad - sum(grad * y, axis)).
 
-    y: the softmax output, grad: dL/dy, both of one shape (ndim >= 1), float32/float64.
-    Returns dx of that shape. Rows of y that are all zero (masked) give dx = 0.
+    y: the softmax output, grad: dL/dy, both of one shape (ndim >= 1). Returns dx of that
+    shape. Rows of y that are all zero (masked) give dx = 0.
     """
-    return _backward_along_rows("softmax_backward", y, grad, axis, softmax_backward_ref)
+    return _softmax_backward.impl(y, grad, axis)
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Log-softmax along ``axis``: y = x - logsumexp(x, axis).
 
-    x: any shape with ndim >= 1, float32 or float64, any layout. Returns y of x's shape
+    x: any shape with ndim >= 1, any layout; axis in [-ndim, ndim). Returns y of x's shape
     and dtype. An all -inf slice gives -inf everywhere.
     """
-    return _along_rows("log_softmax", x, axis, log_softmax_ref)
+    return _log_softmax.impl(x, axis)
 
 
 def log_softmax_backward(y: np.ndarray, grad: np.ndarray, axis: int = -1) -> np.ndarray:
     """Gradient of log-softmax: dx = grad - exp(y) * sum(grad, axis).
 
-    y: the log-softmax output, grad: dL/dy, both of one shape (ndim >= 1), float32/float64.
-    Returns dx of that shape.
+    y: the log-softmax output, grad: dL/dy, both of one shape (ndim >= 1). Returns dx of
+    that shape.
     """
-    return _backward_along_rows("log_softmax_backward", y, grad, axis, log_softmax_backward_ref)
-
-
-def _along_rows(kernel: str, x: np.ndarray, axis: int, reference) -> np.ndarray:
-    """Run the row kernel ``kernel`` (the Numba function of that name) on ``x`` along ``axis``."""
-    check_float(kernel, "x", x)
-    ax = normalize_axis(kernel, axis, x.ndim)
-    if _backend._BACKEND == "numpy":
-        return reference(x, ax)
-    if x.size == 0:
-        return np.empty(x.shape, x.dtype)
-    rows = to_rows(x, ax, x.dtype)
-    out = np.empty_like(rows)
-    getattr(_numba(), kernel)(rows, out)
-    return from_rows(out, moved_shape(x.shape, ax), ax, x.ndim)
-
-
-def _backward_along_rows(kernel: str, y: np.ndarray, grad: np.ndarray, axis: int, reference) -> np.ndarray:
-    """The backward twin of ``_along_rows``: the kernel reads the forward output and dL/dy."""
-    dtype = common_float(kernel, y=y, grad=grad)
-    _check_same_shape(kernel, "y", y, "grad", grad)
-    ax = normalize_axis(kernel, axis, y.ndim)
-    if _backend._BACKEND == "numpy":
-        return reference(y, grad, ax)
-    if y.size == 0:
-        return np.empty(y.shape, dtype)
-    y_rows = to_rows(y, ax, dtype)
-    out = np.empty_like(y_rows)
-    getattr(_numba(), kernel)(y_rows, to_rows(grad, ax, dtype), out)
-    return from_rows(out, moved_shape(y.shape, ax), ax, y.ndim)
-
-
-def _flat(x: np.ndarray, dtype) -> np.ndarray:
-    return np.ascontiguousarray(x, dtype=dtype).reshape(-1)
+    return _log_softmax_backward.impl(y, grad, axis)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function elementwise. x: any shape, float32/float64; returns x's shape/dtype.
+    """The error function elementwise. x: any shape; returns x's shape and dtype.
 
-    float64 uses libm's erf (exact to double precision). float32 uses a vectorized rational
-    approximation (Eigen's): at most 4.5e-7 absolute error (7.5 ulp near |x| = 3.2),
-    measured against math.erf over 2.2M points.
+    float64 uses libm's erf (exact to double precision); float32 a vectorized rational
+    approximation with at most 4.5e-7 absolute error.
     """
-    check_float("erf", "x", x)
-    if _backend._BACKEND == "numpy":
-        return erf_ref(x)
-    flat = _flat(x, x.dtype)
-    out = np.empty_like(flat)
-    _numba().erf(flat, out)
-    return out.reshape(x.shape)
-
-
-def _check_approximate(kernel: str, approximate: str) -> bool:
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"{kernel}: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return approximate == "tanh"
+    return _erf.impl(x)
 
 
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """GELU elementwise: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) for ``approximate="none"``,
     or PyTorch's 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) for ``"tanh"``.
 
-    x: any shape, float32/float64. Returns y of x's shape and dtype.
+    x: any shape. Returns y of x's shape and dtype.
     """
-    check_float("gelu", "x", x)
-    use_tanh = _check_approximate("gelu", approximate)
-    if _backend._BACKEND == "numpy":
-        return gelu_ref(x, approximate)
-    flat = _flat(x, x.dtype)
-    out = np.empty_like(flat)
-    _numba().gelu(flat, out, use_tanh)
-    return out.reshape(x.shape)
+    return _gelu.impl(x, approximate)
 
 
 def gelu_backward(x: np.ndarray, grad: np.ndarray, approximate: str = "none") -> np.ndarray:
     """Gradient of ``gelu``: dx = grad * gelu'(x).
 
-    x: the GELU input, grad: dL/dy, one shape, float32/float64. Returns dx of that shape.
+    x: the GELU input, grad: dL/dy, of one shape. Returns dx of that shape.
     """
-    dtype = common_float("gelu_backward", x=x, grad=grad)
-    _check_same_shape("gelu_backward", "x", x, "grad", grad)
-    use_tanh = _check_approximate("gelu_backward", approximate)
-    if _backend._BACKEND == "numpy":
-        return gelu_backward_ref(x, grad, approximate)
-    flat = _flat(x, dtype)
-    out = np.empty_like(flat)
-    _numba().gelu_backward(flat, _flat(grad, dtype), out, use_tanh, dtype == np.float64)
-    return out.reshape(x.shape)
+    return _gelu_backward.impl(x, grad, approximate)

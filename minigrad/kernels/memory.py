@@ -5,10 +5,9 @@ gradients, temporaries). glibc's malloc serves blocks above its mmap threshold (
 first, adjusted upwards as blocks are freed) with fresh ``mmap`` pages and gives the top of
 the heap back to the OS beyond its trim threshold, so the same memory is unmapped and
 faulted in again (zero-filled page by page) on every step. Raising both thresholds lets
-freed blocks be reused directly. Measured with ``benchmarks/train_step.py`` machinery (CPU
-time per default training step, interleaved A/B, one thread): rnn-attn 18.1 -> 15.8 ms,
-transformer 21.9 -> 19.4 ms (-11 to -13 %; RESULTS.md, "Optimisation log"). Resident memory stays at the step's
-high-water mark instead of dipping between steps (flat over a run, see RESULTS.md).
+freed blocks be reused directly (the gain per training step: benchmarks/RESULTS.md,
+"Optimisation log"). Resident memory stays at the step's high-water mark instead of dipping
+between steps.
 
 ``tune_malloc()`` is called once when ``minigrad`` is imported. It does nothing when
 ``MINIGRAD_MALLOC_TUNING=0``, when the user already tunes malloc (``GLIBC_TUNABLES``,

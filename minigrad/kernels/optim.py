@@ -10,18 +10,7 @@ import math
 
 import numpy as np
 
-from . import _backend
-from ._util import check_float
-
-_nb = None
-
-
-def _numba():
-    """The Numba implementations, imported (and compiled) on first use."""
-    global _nb
-    if _nb is None:
-        _nb = _backend.numba_module("_optim_nb")
-    return _nb
+from .dispatch import register
 
 
 def adam_update_ref(
@@ -52,6 +41,9 @@ def adam_update_ref(
     bias_correction2 = 1 - beta2**step
     denom = np.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
     param -= (lr / bias_correction1) * (exp_avg / denom)
+
+
+_adam_update = register("adam_update", adam_update_ref, numba="_optim_nb.adam_update")
 
 
 def adam_update(
@@ -88,43 +80,7 @@ def adam_update(
     Arithmetic is done in param's dtype (as PyTorch does); the scalar bias corrections are
     computed in double precision first. Returns None.
     """
-    kernel = "adam_update"
-    check_float(kernel, "param", param)
-    check_float(kernel, "grad", grad)
-    dtype = param.dtype
-    shape = param.shape
-    for name, buf in (("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)):
-        check_float(kernel, name, buf)
-        if buf.dtype != dtype or buf.shape != shape:
-            raise ValueError(
-                f"{kernel}: {name} must match param (shape {shape}, {dtype}), "
-                f"got shape {buf.shape}, {buf.dtype}"
-            )
-    if grad.shape != shape:
-        raise ValueError(f"{kernel}: grad shape {grad.shape} does not match param shape {shape}")
-    for name, buf in (("param", param), ("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)):
-        if not buf.flags.c_contiguous or not buf.flags.writeable:
-            raise ValueError(f"{kernel}: {name} must be a writeable C-contiguous array (it is updated in place)")
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
-        raise ValueError(f"{kernel}: step must be an integer >= 1, got {step!r}")
-
-    if _backend._BACKEND == "numpy":
-        adam_update_ref(
-            param, grad, exp_avg, exp_avg_sq, step=step, lr=lr, beta1=beta1, beta2=beta2,
-            eps=eps, weight_decay=weight_decay, decoupled=decoupled,
-        )
-        return
-    if param.size == 0:
-        return
-    grad = np.ascontiguousarray(grad, dtype=dtype)
-    scalar = dtype.type
-    bias_correction1 = 1.0 - beta1**step
-    bias_correction2 = 1.0 - beta2**step
-    l2 = weight_decay if (weight_decay != 0 and not decoupled) else 0.0
-    decay = 1.0 - lr * weight_decay if (weight_decay != 0 and decoupled) else 1.0
-    _numba().adam_update(
-        param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-        scalar(beta1), scalar(1.0 - beta1), scalar(beta2), scalar(1.0 - beta2),
-        scalar(lr / bias_correction1), scalar(math.sqrt(bias_correction2)), scalar(eps),
-        scalar(l2), scalar(decay),
+    _adam_update.impl(
+        param, grad, exp_avg, exp_avg_sq, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+        weight_decay=weight_decay, decoupled=decoupled,
     )

@@ -6,28 +6,16 @@ between them in one pass over the (B, H) elements, where the NumPy references be
 a dozen temporaries. Gate blocks are stacked along the last axis in PyTorch's order:
 GRU r, z, n; LSTM i, f, g, o.
 
-Arrays: B the batch, H the hidden size; all inputs of one float dtype (float32 or float64),
-any layout (copied to C order when needed); outputs are new C-contiguous arrays of that
-dtype. Numba versions: ``_rnn_nb`` (compiled on first use); ``MINIGRAD_KERNELS=numpy``
-selects the references.
+Arrays: B the batch, H the hidden size; inputs float32 or float64 (inputs of different
+dtypes compute in their NumPy result dtype), any layout; outputs are new C-contiguous arrays.
+The Numba implementations are in ``_rnn_nb``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _backend
-from ._util import check_float
-
-_nb = None
-
-
-def _numba():
-    """The Numba implementations, imported (and compiled) on first use."""
-    global _nb
-    if _nb is None:
-        _nb = _backend.numba_module("_rnn_nb")
-    return _nb
+from .dispatch import register
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,28 +79,10 @@ def lstm_backward_ref(dh, dc, c, act, tanh_c) -> tuple[np.ndarray, np.ndarray]:
 # Public kernels
 # ---------------------------------------------------------------------------------------
 
-
-def _check(kernel: str, gates: int, blocks: dict, states: dict) -> tuple[np.dtype, int, int]:
-    """Validate (B, G*H) gate arrays and (B, H) state arrays -> (their common float dtype, B, H)."""
-    first_name, first = next(iter(states.items()))
-    check_float(kernel, first_name, first)
-    if first.ndim != 2:
-        raise ValueError(f"{kernel}: expected {first_name} of shape (B, H), got {first.shape}")
-    B, H = first.shape
-    dtype = first.dtype
-    for name, a in (*blocks.items(), *states.items()):
-        check_float(kernel, name, a)
-        if a.dtype != dtype:
-            dtype = np.result_type(dtype, a.dtype)
-        expected = (B, gates * H) if name in blocks else (B, H)
-        if a.shape != expected:
-            raise ValueError(f"{kernel}: {name} has shape {a.shape}, expected {expected}")
-    return dtype, B, H
-
-
-def _c(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one)."""
-    return a if a.flags.c_contiguous and a.dtype == dtype else np.ascontiguousarray(a, dtype=dtype)
+_gru_forward = register("gru_forward", gru_forward_ref, numba="_rnn_nb.gru_forward")
+_gru_backward = register("gru_backward", gru_backward_ref, numba="_rnn_nb.gru_backward")
+_lstm_forward = register("lstm_forward", lstm_forward_ref, numba="_rnn_nb.lstm_forward")
+_lstm_backward = register("lstm_backward", lstm_backward_ref, numba="_rnn_nb.lstm_backward")
 
 
 def gru_forward(gi: np.ndarray, gh: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -122,13 +92,7 @@ def gru_forward(gi: np.ndarray, gh: np.ndarray, h: np.ndarray) -> tuple[np.ndarr
         r = sigmoid(gi_r + gh_r)   z = sigmoid(gi_z + gh_z)
         n = tanh(gi_n + r * gh_n)  h_new = (1 - z) n + z h
     """
-    dtype, B, H = _check("gru_forward", 3, {"gi": gi, "gh": gh}, {"h": h})
-    if _backend._BACKEND == "numpy":
-        return gru_forward_ref(gi, gh, h)
-    out = [np.empty((B, H), dtype) for _ in range(4)]
-    if B and H:
-        (_nb or _numba()).gru_forward(_c(gi, dtype), _c(gh, dtype), _c(h, dtype), *out)
-    return tuple(out)
+    return _gru_forward.impl(gi, gh, h)
 
 
 def gru_backward(dh: np.ndarray, h: np.ndarray, r: np.ndarray, z: np.ndarray, n: np.ndarray,
@@ -139,16 +103,7 @@ def gru_backward(dh: np.ndarray, h: np.ndarray, r: np.ndarray, z: np.ndarray, n:
     dgi and dgh differ in the n block (dgh_n = dgi_n * r); the full gradient of h is
     ``dh_direct + dgh @ W_hh``, the product left to the caller.
     """
-    dtype, B, H = _check("gru_backward", 3, {"gh": gh}, {"dh": dh, "h": h, "r": r, "z": z, "n": n})
-    if _backend._BACKEND == "numpy":
-        return gru_backward_ref(dh, h, r, z, n, gh)
-    dgi = np.empty((B, 3 * H), dtype)
-    dgh = np.empty((B, 3 * H), dtype)
-    dh_direct = np.empty((B, H), dtype)
-    if B and H:
-        (_nb or _numba()).gru_backward(_c(dh, dtype), _c(h, dtype), _c(r, dtype), _c(z, dtype), _c(n, dtype),
-                                       _c(gh, dtype), dgi, dgh, dh_direct)
-    return dgi, dgh, dh_direct
+    return _gru_backward.impl(dh, h, r, z, n, gh)
 
 
 def lstm_forward(gi: np.ndarray, gh: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -158,14 +113,7 @@ def lstm_forward(gi: np.ndarray, gh: np.ndarray, c: np.ndarray) -> tuple[np.ndar
         act = [sigmoid, sigmoid, tanh, sigmoid](gi + gh) = [i, f, g, o]
         c_new = f c + i g   tanh_c = tanh(c_new)   h_new = o tanh_c
     """
-    dtype, B, H = _check("lstm_forward", 4, {"gi": gi, "gh": gh}, {"c": c})
-    if _backend._BACKEND == "numpy":
-        return lstm_forward_ref(gi, gh, c)
-    h_new, c_new, tanh_c = (np.empty((B, H), dtype) for _ in range(3))
-    act = np.empty((B, 4 * H), dtype)
-    if B and H:
-        (_nb or _numba()).lstm_forward(_c(gi, dtype), _c(gh, dtype), _c(c, dtype), h_new, c_new, act, tanh_c)
-    return h_new, c_new, act, tanh_c
+    return _lstm_forward.impl(gi, gh, c)
 
 
 def lstm_backward(dh: np.ndarray, dc: np.ndarray, c: np.ndarray, act: np.ndarray,
@@ -175,12 +123,4 @@ def lstm_backward(dh: np.ndarray, dc: np.ndarray, c: np.ndarray, act: np.ndarray
 
     dpre is the gradient of gi and of gh alike; the gradient of h is ``dpre @ W_hh``.
     """
-    dtype, B, H = _check("lstm_backward", 4, {"act": act}, {"dh": dh, "dc": dc, "c": c, "tanh_c": tanh_c})
-    if _backend._BACKEND == "numpy":
-        return lstm_backward_ref(dh, dc, c, act, tanh_c)
-    dpre = np.empty((B, 4 * H), dtype)
-    dc_prev = np.empty((B, H), dtype)
-    if B and H:
-        (_nb or _numba()).lstm_backward(_c(dh, dtype), _c(dc, dtype), _c(c, dtype), _c(act, dtype),
-                                        _c(tanh_c, dtype), dpre, dc_prev)
-    return dpre, dc_prev
+    return _lstm_backward.impl(dh, dc, c, act, tanh_c)

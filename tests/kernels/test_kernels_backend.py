@@ -1,4 +1,4 @@
-"""Backend selection, lazy Numba import, and the shape of the public API."""
+"""Backend selection (MINIGRAD_KERNELS, set_backend, use_backend) and the lazy Numba import."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minigrad.kernels as K
-from minigrad.kernels import _backend
+from minigrad.kernels import KERNELS, dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,28 +90,45 @@ def test_set_backend_rejects_unknown_name():
     with pytest.raises(ValueError, match="'numba', 'numpy'"):
         K.set_backend("torch")
     with pytest.raises(ValueError):
-        _backend.parse_backend("", "MINIGRAD_KERNELS")
+        dispatch.parse_backend("", "MINIGRAD_KERNELS")
 
 
 def test_numba_backend_really_runs_numba():
-    from minigrad.kernels import activations
-
-    with_backend = K.set_backend("numba")
-    try:
+    with K.use_backend("numba"):
         K.softmax(np.zeros((2, 3), np.float32))
-        assert activations._nb is not None
-    finally:
-        K.set_backend(with_backend)
+        assert KERNELS["softmax"].impl is KERNELS["softmax"].numba_implementation()
+    with K.use_backend("numpy"):
+        assert KERNELS["softmax"].impl is K.softmax_ref
 
 
-def test_every_kernel_has_a_reference():
-    public = [n for n in K.__all__ if n not in ("backend", "set_backend")]
-    kernels = [n for n in public if not n.endswith("_ref")]
-    assert len(kernels) == 20  # 13 + the rnn, additive attention and embedding kernels of tests/perf
-    for name in kernels:
-        assert f"{name}_ref" in public, name
-        assert callable(getattr(K, name)) and callable(getattr(K, f"{name}_ref"))
-        assert getattr(K, name).__doc__, name
+def test_use_backend_restores_the_previous_backend_also_after_an_error():
+    start = K.backend()
+    other = "numpy" if start == "numba" else "numba"
+    with K.use_backend(other):
+        assert K.backend() == other
+        assert all(k.impl is not k.reference for k in KERNELS.values()) == (other == "numba")
+    assert K.backend() == start
+    with pytest.raises(KeyError), K.use_backend(other):
+        raise KeyError("raised inside the block")
+    assert K.backend() == start
+    with pytest.raises(ValueError, match="'numba', 'numpy'"), K.use_backend("torch"):
+        pass
+    assert K.backend() == start
+
+
+def test_use_backend_keeps_a_bad_variable_reported_after_the_block():
+    """Inside the block the chosen backend runs; after it, the bad MINIGRAD_KERNELS is reported
+    again, as before the block."""
+    proc = run_python(
+        "import numpy as np, minigrad.kernels as K\n"
+        "with K.use_backend('numpy'):\n"
+        "    K.softmax(np.zeros((2, 3)))\n"
+        "print('inside ok', flush=True)\n"
+        "K.softmax(np.zeros((2, 3)))",
+        MINIGRAD_KERNELS="cuda",
+    )
+    assert proc.returncode != 0 and proc.stdout.strip() == "inside ok"
+    assert "MINIGRAD_KERNELS='cuda'" in proc.stderr.strip().splitlines()[-1]
 
 
 def test_an_empty_variable_means_the_default_backend():

@@ -1,4 +1,5 @@
-"""erf and GELU (exact and tanh) with backward: Numba == NumPy reference == definitions."""
+"""erf and GELU (exact and tanh) with backward: the definitions, accuracy bounds and PyTorch.
+(Numba == NumPy reference: tests/kernels/test_kernel_table.py.)"""
 
 from __future__ import annotations
 
@@ -6,39 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from kernel_testutils import assert_close, both_backends, dtypes, non_contiguous, random_array, seeds, use_backend
+from kernel_testutils import assert_close
 from minigrad import kernels as K
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=20),
-    dtype=dtypes,
-    seed=seeds,
-    scale=st.sampled_from([0.1, 1.0, 4.0, 30.0]),
-    approximate=st.sampled_from(["none", "tanh"]),
-    strided=st.booleans(),
-)
-def test_numba_matches_reference(shape, dtype, seed, scale, approximate, strided):
-    rng = np.random.default_rng(seed)
-    x = random_array(rng, shape, dtype, scale)
-    grad = random_array(rng, shape, dtype)
-    if strided and x.ndim:
-        x = non_contiguous(x)
-    fast, slow = both_backends(K.erf, x)
-    # float32 erf is a rational approximation: <= 4.5e-7 absolute error (see erf's docstring)
-    if dtype == np.float32:
-        assert_close(fast, slow, dtype, rtol=0, scale=0.2)  # atol 6e-7
-    else:
-        assert_close(fast, slow, dtype)
-    fast, slow = both_backends(K.gelu, x, approximate)
-    assert_close(fast, slow, dtype, scale=scale)
-    fast, slow = both_backends(K.gelu_backward, x, grad, approximate)
-    assert_close(fast, slow, dtype, scale=scale)
+from minigrad.kernels import use_backend
 
 
 def test_float32_erf_error_bound():
@@ -84,10 +56,3 @@ def test_matches_torch(approximate):
     want = torch.nn.functional.gelu(tx, approximate=approximate).detach().numpy()
     assert_close(K.gelu(x, approximate), want, np.float32, scale=3)
     assert_close(K.gelu_backward(x, np.ones_like(x), approximate), tx.grad.numpy(), np.float32)
-
-
-def test_bad_approximate_raises():
-    with pytest.raises(ValueError, match="'none' or 'tanh'"):
-        K.gelu(np.zeros(3), "fast")
-    with pytest.raises(ValueError, match="'none' or 'tanh'"):
-        K.gelu_backward(np.zeros(3), np.zeros(3), "exact")

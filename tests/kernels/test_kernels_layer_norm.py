@@ -1,14 +1,14 @@
-"""Layer norm forward/backward: Numba == NumPy reference == finite differences == PyTorch."""
+"""Layer norm forward/backward on both backends == finite differences == PyTorch; float32 accuracy.
+(Numba == NumPy reference: tests/kernels/test_kernel_table.py.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from kernel_testutils import assert_close, dtypes, non_contiguous, random_array, seeds, use_backend
+from kernel_testutils import assert_close, random_array
 from minigrad import kernels as K
+from minigrad.kernels import use_backend
 
 
 def run(backend, x, w, b, grad, eps=1e-5):
@@ -18,50 +18,27 @@ def run(backend, x, w, b, grad, eps=1e-5):
     return y, mean, rstd, dx, dw, db
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    lead=st.lists(st.integers(1, 6), min_size=1, max_size=2),
-    d=st.integers(1, 80),
-    dtype=dtypes,
-    seed=seeds,
-    affine=st.sampled_from(["both", "weight", "bias", "none"]),
-    offset=st.sampled_from([0.0, 100.0]),
-    strided=st.booleans(),
-)
-def test_numba_matches_reference(lead, d, dtype, seed, affine, offset, strided):
-    rng = np.random.default_rng(seed)
-    shape = tuple(lead) + (d,)
-    x = random_array(rng, shape, dtype) + dtype(offset)
-    w = random_array(rng, d, dtype) if affine in ("both", "weight") else None
-    b = random_array(rng, d, dtype) if affine in ("both", "bias") else None
-    grad = random_array(rng, shape, dtype)
-    if strided:
-        x = non_contiguous(x)
+@pytest.mark.parametrize("affine", ["both", "none"])
+def test_float32_far_from_zero_is_as_accurate_as_the_reference(affine):
+    """x + 100 in float32 is ill-conditioned for both implementations (the deviations lose ~7
+    bits), so they may disagree with each other by more than float32 rounding; what must
+    hold is that Numba is about as accurate as the reference, both judged against float64."""
+    rng = np.random.default_rng(5)
+    shape = (6, 37)
+    x = random_array(rng, shape, np.float32) + np.float32(100.0)
+    w = random_array(rng, 37, np.float32) if affine == "both" else None
+    b = random_array(rng, 37, np.float32) if affine == "both" else None
+    grad = random_array(rng, shape, np.float32)
     fast = run("numba", x, w, b, grad)
     slow = run("numpy", x, w, b, grad)
-    rows = int(np.prod(lead))
-    if dtype == np.float32 and offset:
-        # x + 100 in float32 is ill-conditioned for both implementations (the deviations lose
-        # ~7 bits), so they may disagree with each other by more than float32 rounding; what
-        # must hold is that Numba is about as accurate as the reference against float64.
-        as64 = (lambda a: None if a is None else a.astype(np.float64))
-        truth = run("numpy", as64(x), as64(w), as64(b), as64(grad))
-        for name, f, s, t in zip(("y", "mean", "rstd", "dx", "dweight", "dbias"), fast, slow, truth):
-            if s is None:
-                assert f is None, name
-                continue
-            err_fast, err_ref = np.max(np.abs(f - t), initial=0), np.max(np.abs(s - t), initial=0)
-            assert err_fast <= 4 * err_ref + 1e-5 * (1 + np.max(np.abs(t), initial=0)), (name, err_fast, err_ref)
-        return
-    for name, f, s in zip(("y", "mean", "rstd", "dx", "dweight", "dbias"), fast, slow):
+    as64 = (lambda a: None if a is None else a.astype(np.float64))
+    truth = run("numpy", as64(x), as64(w), as64(b), as64(grad))
+    for name, f, s, t in zip(("y", "mean", "rstd", "dx", "dweight", "dbias"), fast, slow, truth):
         if s is None:
             assert f is None, name
             continue
-        # grads sum over rows
-        scale = {"y": 1 + offset, "mean": 1 + offset, "dx": 1 + offset, "rstd": 1,
-                 "dweight": rows * (1 + offset), "dbias": rows}[name]
-        assert_close(f, s, dtype, scale=scale)
-    assert fast[1].shape == shape[:-1] and fast[2].shape == shape[:-1]
+        err_fast, err_ref = np.max(np.abs(f - t), initial=0), np.max(np.abs(s - t), initial=0)
+        assert err_fast <= 4 * err_ref + 1e-5 * (1 + np.max(np.abs(t), initial=0)), (name, err_fast, err_ref)
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
@@ -114,13 +91,3 @@ def test_matches_torch(dtype):
     ty.backward(torch.tensor(g))
     for mine, theirs, scale in ((y, ty, 1), (dx, tx.grad, 1), (dw, tw.grad, 30), (db, tb.grad, 30)):
         assert_close(mine, theirs.detach().numpy(), dtype, scale=scale)
-
-
-def test_argument_errors():
-    x = np.zeros((2, 3))
-    with pytest.raises(ValueError, match=r"weight shape \(4,\)"):
-        K.layer_norm_forward(x, np.ones(4), None, 1e-5)
-    with pytest.raises(ValueError, match="grad shape"):
-        K.layer_norm_backward(np.zeros((3, 3)), x, None, np.zeros(2), np.ones(2))
-    with pytest.raises(ValueError, match="non-empty last axis"):
-        K.layer_norm_forward(np.zeros((2, 0)), None, None, 1e-5)

@@ -92,16 +92,13 @@ def test_fused_step_equals_reference_step(cls, wd, dtype, backend):
     plain = [param(p.data.copy(), dtype) for p in fused]
     opt_fused = cls(fused, lr=0.01, weight_decay=wd)
     opt_plain = cls(plain, lr=0.01, weight_decay=wd)
-    previous = kernels.set_backend(backend)
-    try:
+    with kernels.use_backend(backend):
         for _ in range(5):
             for a, b in zip(fused, plain):
                 a.grad = rng.normal(size=a.shape).astype(dtype)
                 b.grad = a.grad.copy()
             opt_fused.step()
             opt_plain._reference_step()
-    finally:
-        kernels.set_backend(previous)
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
     for a, b in zip(fused, plain):
         np.testing.assert_allclose(a.data, b.data, **tol)

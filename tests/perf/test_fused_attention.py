@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.kernels import use_backend
 from minigrad.models.attention import (
     AdditiveAttention, KVCache, MultiHeadAttention, ScaledDotProductAttention, causal_mask, padding_mask,
 )
-from perf_testutils import use_backend
 
 
 def _t(rng, *shape):

@@ -9,9 +9,9 @@ import pytest
 
 import minigrad as mg
 from minigrad import models
+from minigrad.kernels import use_backend
 from minigrad.nn._cell_math import CELLS
 from minigrad.models.rnn import BahdanauDecoder
-from perf_testutils import use_backend
 
 V = 9
 
