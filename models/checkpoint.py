@@ -375,6 +375,56 @@ def save_best(directory: str | os.PathLike, **files: Any) -> str:
 
 # -- loading --------------------------------------------------------------------------------
 
+# Where a size of each model shows in its saved weights: (size, weight, axis). A size is a
+# hyper-parameter of ``models.config_for(name)``, or ``src_vocab``/``tgt_vocab`` (the task's
+# vocabularies). ``check_model_sizes`` compares them before a model is built.
+_RNN_SIZES = (("src_vocab", "src_embed.weight", 0), ("tgt_vocab", "tgt_embed.weight", 0),
+              ("embed_dim", "src_embed.weight", 1), ("hidden_dim", "encoder.weight_hh_l0", 1))
+MODEL_SIZES: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "rnn": _RNN_SIZES,
+    "rnn-attn": _RNN_SIZES,
+    "rnn-luong": _RNN_SIZES,
+    "transformer": (("src_vocab", "src_embed.embed.weight", 0), ("tgt_vocab", "tgt_embed.embed.weight", 0),
+                    ("d_model", "src_embed.embed.weight", 1), ("ff_dim", "encoder.layers.0.ff.linear1.weight", 0)),
+    "encoder": (("src_vocab", "embed.embed.weight", 0), ("tgt_vocab", "out_proj.bias", 0),
+                ("d_model", "embed.embed.weight", 1), ("ff_dim", "encoder.layers.0.ff.linear1.weight", 0)),
+    "lm": (("src_vocab", "tok_emb.weight", 0), ("d_model", "tok_emb.weight", 1), ("block_size", "pos_emb.weight", 0),
+           ("ff_dim", "blocks.0.ff.linear1.weight", 0)),
+}
+# One weight per layer ("{}": the layer's index), counted for ``num_layers``.
+LAYER_WEIGHTS = {"rnn": "encoder.weight_hh_l{}", "rnn-attn": "encoder.weight_hh_l{}", "rnn-luong": "encoder.weight_hh_l{}",
+                 "transformer": "encoder.layers.{}.ff.linear1.weight", "encoder": "encoder.layers.{}.ff.linear1.weight",
+                 "lm": "blocks.{}.ff.linear1.weight"}
+
+
+def check_model_sizes(name: str, sizes: dict[str, Any], shapes: dict[str, tuple[int, ...]],
+                      named: dict[str, str] | None = None) -> None:
+    """CheckpointError unless the sizes a config gives model ``name`` fit its saved weights.
+
+    ``sizes``: every hyper-parameter of the model (as ``models.config_for(name)`` fields) plus
+    ``src_vocab``/``tgt_vocab``; ``shapes``: weight name -> shape, as saved. Each size of
+    MODEL_SIZES must equal its weight's axis and ``num_layers`` the number of saved layers;
+    ``named`` says where each size came from ("config.json model_options.embed_dim"), for
+    the message, which names the size, its value and the saved shape. Nothing is built, so
+    a size no machine could allocate is refused at once. The other options are left to the
+    parameter count and ``load_state_dict``.
+    """
+    named = named or {}
+    for size, weight, axis in MODEL_SIZES.get(name, ()):
+        shape = shapes.get(weight)
+        if shape is not None and size in sizes and (len(shape) <= axis or shape[axis] != sizes[size]):
+            raise CheckpointError(f"{named.get(size, size)} is {sizes[size]!r}, but {MODEL_FILE} holds {weight} of shape "
+                                  f"{tuple(shape)}")
+    pattern = LAYER_WEIGHTS.get(name)
+    if pattern is not None and "num_layers" in sizes:
+        saved = 0
+        while pattern.format(saved) in shapes:
+            saved += 1
+        if saved != sizes["num_layers"]:
+            raise CheckpointError(f"{named.get('num_layers', 'num_layers')} is {sizes['num_layers']!r}, but {MODEL_FILE} "
+                                  f"holds {saved} layer{'s' if saved != 1 else ''} ({pattern.format('N')})")
+
+
 
 def _check_manifest(path: str, manifest: Any) -> None:
     if not isinstance(manifest, dict):
@@ -453,6 +503,7 @@ def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None, 
     except tasks.TaskError as err:
         raise CheckpointError(f"{os.path.join(path, TASK_FILE)} is corrupt: {err}") from None
     try:
+        _check_config_fits_weights(path, config, task, model_state)
         model = build_model(config, task)
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{config_path} does not describe a buildable model: {err}") from None
@@ -464,3 +515,31 @@ def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None, 
         raise CheckpointError(f"{os.path.join(path, MODEL_FILE)} does not fit the model in {CONFIG_FILE}: {detail}") from None
     model.eval()
     return model, task, config, state
+
+
+def _check_config_fits_weights(path: str, config: Any, task: Any, model_state: dict) -> None:
+    """CheckpointError unless the model ``config.json`` and ``task.json`` describe is the one
+    ``model.safetensors`` holds: the sizes (``check_model_sizes``), then the parameter count.
+    Builds nothing (an untrusted config may ask for any size); TypeError/ValueError for
+    hyper-parameters ``models.build`` would refuse."""
+    from dataclasses import fields, replace
+
+    from minigrad import models
+    from minigrad.models.training import model_arguments
+
+    vocab_sizes, options = model_arguments(config, task)
+    hyper = replace(models.config_for(config.model), **options).validate()
+    sizes = {f.name: getattr(hyper, f.name) for f in fields(hyper)}
+    sizes.update(zip(("src_vocab", "tgt_vocab"), vocab_sizes))
+    config_path, task_path = os.path.join(path, CONFIG_FILE), os.path.join(path, TASK_FILE)
+    named = {key: f"{config_path} model_options.{key}" if key in config.model_options
+             else f"{key} (the default: {config_path} does not set it)" for key in sizes}
+    if "block_size" not in config.model_options and task.kind == "lm":
+        named["block_size"] = f"{task_path} options.block_size"  # the lm reads the task's windows
+    named.update(src_vocab=f"the vocabulary size in {task_path}", tgt_vocab=f"the target vocabulary size in {task_path}")
+    check_model_sizes(config.model, sizes, {k: v.shape for k, v in model_state.items()}, named)
+    expected = models.parameter_count(config.model, *vocab_sizes, **options)
+    saved = sum(int(v.size) for v in model_state.values())
+    if expected != saved:
+        raise CheckpointError(f"{os.path.join(path, CONFIG_FILE)} describes a {config.model} model of {expected:,} "
+                              f"parameters, but {MODEL_FILE} holds {saved:,}")

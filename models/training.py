@@ -269,6 +269,15 @@ def build_model(config: TrainConfig, task: tasks.Task) -> minigrad.nn.Module:
     """
     from minigrad import models
 
+    vocab_sizes, options = model_arguments(config, task)
+    return models.build(config.model, *vocab_sizes, **options)
+
+
+def model_arguments(config: TrainConfig, task: tasks.Task) -> tuple[tuple[int, ...], dict[str, Any]]:
+    """What ``build_model`` passes to ``models.build`` after ``config.model``: the vocabulary
+    sizes (one for ``lm``) and the hyper-parameters. Checks as ``build_model`` does; builds nothing."""
+    from minigrad import models
+
     options = dict(config.model_options)
     accepted: set[str] = set()
     if config.model in models.names():
@@ -287,10 +296,10 @@ def build_model(config: TrainConfig, task: tasks.Task) -> minigrad.nn.Module:
             if isinstance(options["block_size"], int) and options["block_size"] < task.block_size:
                 raise ValueError(f"the lm's block_size ({options['block_size']}) is shorter than the task's windows "
                                  f"(block_size {task.block_size})")
-        return models.build(config.model, len(task.src_vocab), **options)
+        return (len(task.src_vocab),), options
     if config.model == "lm":
         raise ValueError(f"the 'lm' model is for the text task; task {task.name!r} needs a seq2seq model")
-    return models.build(config.model, len(task.src_vocab), len(task.tgt_vocab), **options)
+    return (len(task.src_vocab), len(task.tgt_vocab)), options
 
 
 def build_optimizer(config: TrainConfig, model: minigrad.nn.Module) -> optim.Optimizer:

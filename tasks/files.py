@@ -186,11 +186,22 @@ class FileTask(DataFile, Seq2SeqTask):
         task._restore_fingerprint(state, accept_changed_data)
         task.src_vocab = Vocab.from_dict(state["src_vocab"])
         task.tgt_vocab = Vocab.from_dict(state["tgt_vocab"])
-        task.max_src_len = int(state["max_src_len"])
-        task.max_tgt_len = int(state["max_tgt_len"])
+        task.max_src_len, task.max_tgt_len = task._check_lengths(state)
         task._splits = None
         task._raw = None
         return task
+
+    def _check_lengths(self, state: dict[str, Any]) -> tuple[int, int]:
+        """The state's ``max_src_len`` and ``max_tgt_len`` (decoders run up to the latter): at
+        least 1 and 2, and no longer than the recorded data file's bytes allow (a token is at
+        least one byte), so a crafted state cannot send a decoder on for ever."""
+        src = check_int(self.name, "max_src_len", state["max_src_len"], minimum=1)
+        tgt = check_int(self.name, "max_tgt_len", state["max_tgt_len"], minimum=2)
+        size = None if self.data_fingerprint is None else self.data_fingerprint["bytes"]
+        if size is not None and max(src, tgt - 1) > size:
+            raise TaskError(f"{self.name}: the state's max_src_len ({src}) and max_tgt_len ({tgt}) do not fit its "
+                            f"{size}-byte data file")
+        return src, tgt
 
     def _check(self, o: dict[str, Any]) -> dict[str, Any]:
         if o["path"] is None:

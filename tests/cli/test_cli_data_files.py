@@ -3,7 +3,6 @@ only with the same contents (the fingerprint in task.json), old checkpoints keep
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
@@ -12,7 +11,7 @@ import pytest
 from minigrad.cli.main import cli
 from minigrad.cli.train import main as train_main
 from minigrad.models import checkpoint as ckpt
-from cli_testutils import assert_usage_error, run
+from cli_testutils import assert_usage_error, edit_checkpoint_json, run
 
 WORDS = ["cat", "dog", "bird", "fish", "frog", "mouse", "horse", "sheep", "goat", "duck", "crow", "owl"]
 FILE_RUN = ["--task", "file", "--embed-dim", "8", "--hidden-dim", "16", "--steps", "2", "--batch-size", "4",
@@ -81,15 +80,8 @@ def test_resume_refuses_a_moved_data_file_with_other_contents(runner, tmp_path):
 
 
 def _forget_fingerprint(save) -> None:
-    """Make ``save`` a checkpoint from before fingerprints: no "data" in task.json (manifest updated)."""
-    task_path, state_path = save / ckpt.TASK_FILE, save / ckpt.STATE_FILE
-    task_state = json.loads(task_path.read_text())
-    del task_state["data"]
-    task_path.write_text(json.dumps(task_state))
-    state = json.loads(state_path.read_text())
-    data = task_path.read_bytes()
-    state["files"][ckpt.TASK_FILE] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    state_path.write_text(json.dumps(state))
+    """Make ``save`` a checkpoint from before fingerprints: no "data" in task.json."""
+    edit_checkpoint_json(save, ckpt.TASK_FILE, lambda task_state: task_state.pop("data"))
 
 
 def test_a_checkpoint_without_a_fingerprint_keeps_working(runner, tmp_path):

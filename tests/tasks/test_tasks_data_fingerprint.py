@@ -91,3 +91,11 @@ def test_a_malformed_fingerprint_is_a_task_error(saved, bad):
     _, state = saved
     with pytest.raises(TaskError, match="'data'"):
         tasks.from_state({**state, "data": bad})
+
+
+@pytest.mark.parametrize("key, value", [("max_tgt_len", 10**9), ("max_src_len", 10**9), ("max_tgt_len", 0)])
+def test_a_file_state_with_lengths_its_data_cannot_have_is_refused(tmp_path, key, value):
+    """Decoders run up to max_tgt_len: a crafted state must not send them on for ever."""
+    state = _make("file", tmp_path / "pairs.tsv").state()
+    with pytest.raises(TaskError, match=key):
+        tasks.from_state({**state, key: value})
