@@ -31,6 +31,7 @@ _Tensor: Any = None  # set by minigrad.tensor once the class exists (avoids an i
 class _State:
     grad_enabled = True
     anomaly = False
+    levels: tuple = ()  # the forward-mode levels open now (minigrad.forward_ad), outermost first
 
 
 def is_grad_enabled() -> bool:
@@ -237,6 +238,9 @@ class Function:
     # A fused op's plain composition of primitive ops on Tensors, ``reference(*inputs, **kwargs)``:
     # its documentation, what tests hold the op equal to, and what higher derivatives differentiate.
     reference = None
+    # The forward-mode rule, ``jvp(ctx, *tangents)``: one tangent per input (zeros for a floating
+    # input without one, None for anything else), returning the output's tangent (one per output).
+    jvp = None
 
     # --- used inside forward
     def save_for_backward(self, *arrays: Any) -> None:
@@ -286,18 +290,25 @@ class Function:
             ctx.created_at = _user_location()
         out = raw = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
-            return _multiple_outputs(ctx, inputs, out, record, kwargs)
-        if type(out) is not np.ndarray and not isinstance(out, np.ndarray):
-            out = np.asarray(out)  # a NumPy scalar (ufuncs of 0-d arrays give them) or a list
-        if _State.anomaly:
-            _check_finite(out, "forward", ctx)
-        if record and out.dtype.kind == "f" and not ctx.non_differentiable:
-            ctx.parents = inputs
-            ctx.output_ids = (id(raw),)  # what forward returned: the object it may have saved
-            if kwargs:
-                ctx.apply_kwargs = kwargs
-            return _Tensor._make(out, True, ctx)
-        return _Tensor._make(out, False, None)
+            result = _multiple_outputs(ctx, inputs, out, record, kwargs)
+        else:
+            if type(out) is not np.ndarray and not isinstance(out, np.ndarray):
+                out = np.asarray(out)  # a NumPy scalar (ufuncs of 0-d arrays give them) or a list
+            if _State.anomaly:
+                _check_finite(out, "forward", ctx)
+            if record and out.dtype.kind == "f" and not ctx.non_differentiable:
+                ctx.parents = inputs
+                ctx.output_ids = (id(raw),)  # what forward returned: the object it may have saved
+                if kwargs:
+                    ctx.apply_kwargs = kwargs
+                result = _Tensor._make(out, True, ctx)
+            else:
+                result = _Tensor._make(out, False, None)
+        if _State.levels:  # forward mode: the tangents flow with the values, in this same call
+            from .forward_ad import push_tangents
+
+            push_tangents(ctx, inputs, raw, result, kwargs)
+        return result
 
 
 def _multiple_outputs(ctx: Function, inputs: tuple, outs: tuple, record: bool, kwargs: dict) -> tuple:
@@ -420,14 +431,15 @@ def _saved_as_tensors(node: Function) -> tuple:
     return tuple(convert(x) for x in node.saved)
 
 
-def _call_backward_graph(node: Function, grad) -> tuple:
-    """The node's gradients as Tensors whose ops are recorded (for ``create_graph=True``)."""
+def _call_backward_graph(node: Function, grad, record: bool) -> tuple:
+    """The node's gradients as Tensors, their ops recorded when ``record`` (``create_graph=True``)
+    and dual in the open forward-mode levels."""
     if node.n_outputs != 1:
         grad = tuple(_Tensor._make(_zeros(shape, dtype), False, None) if g is None else g
                      for g, (shape, dtype) in zip(grad, node.outputs_meta))
-    with enable_grad():
+    with set_grad_enabled(record):
         if type(node).reference is not None:
-            return _reference_vjp(node, grad)
+            return _reference_vjp(node, grad, record)
         saved = node.saved
         node.saved = _saved_as_tensors(node)
         try:
@@ -437,15 +449,16 @@ def _call_backward_graph(node: Function, grad) -> tuple:
     return tuple(_graph_tensor(g) for g in grads)
 
 
-def _reference_vjp(node: Function, grad) -> tuple:
-    """Gradients of a fused op through its reference composition, recorded."""
-    outputs = type(node).reference(*node.parents, **node.apply_kwargs)
+def _reference_vjp(node: Function, grad, record: bool) -> tuple:
+    """Gradients of a fused op through its reference composition (recorded when ``record``)."""
+    with enable_grad():  # the reference's own graph, to differentiate
+        outputs = type(node).reference(*node.parents, **node.apply_kwargs)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     grad = grad if isinstance(grad, tuple) else (grad,)
     wanted = [i for i, (p, need) in enumerate(zip(node.parents, node.needs_input_grad)) if need]
     pairs = [(o, g) for o, g in zip(outputs, grad) if o.requires_grad]
     found = _grad([o for o, _ in pairs], [node.parents[i] for i in wanted], [g for _, g in pairs],
-                    retain_graph=True, create_graph=True, allow_unused=True) if pairs else [None] * len(wanted)
+                    retain_graph=record, create_graph=record, allow_unused=True) if pairs else [None] * len(wanted)
     result: list = [None] * len(node.parents)
     for i, g in zip(wanted, found):
         result[i] = g
@@ -488,15 +501,19 @@ def _leading_to(order: list[Function], targets: dict) -> set[int]:
     return useful
 
 
-def _backprop(roots: list, grads: list, retain_graph: bool, create_graph: bool, targets: dict | None):
+def _backprop(roots: list, grads: list, retain_graph: bool, create_graph: bool, targets: dict | None,
+              tensors: bool = False):
     """Back-propagate ``grads`` from the ``roots`` tensors, yielding after each node.
 
     With ``targets`` None, every leaf that requires grad accumulates into ``.grad`` (and so does
     every tensor that called ``retain_grad``). Otherwise ``targets`` maps ``id(tensor)`` to a
     list that receives each gradient reaching that tensor, and no ``.grad`` changes. With
-    ``create_graph`` the gradients are Tensors whose ops are recorded.
+    ``create_graph`` the gradients are Tensors whose ops are recorded; with ``tensors`` (and no
+    ``create_graph``) they are Tensors whose ops are not recorded, which is how a reverse pass
+    carries the tangents of the open forward-mode levels.
     Yields ``(node, grad_out, grads_in)`` as ``backward_steps`` documents.
     """
+    tensors = create_graph or tensors
     pending: dict[int, Any] = {}
     for tensor, grad in zip(roots, grads):
         if targets is not None and id(tensor) in targets:
@@ -518,13 +535,13 @@ def _backprop(roots: list, grads: list, retain_graph: bool, create_graph: bool, 
             )
         if node.n_outputs != 1:
             grad_out = tuple(grad_out)
-        grads_in = _call_backward_graph(node, grad_out) if create_graph else _call_backward(node, grad_out)
+        grads_in = _call_backward_graph(node, grad_out, create_graph) if tensors else _call_backward(node, grad_out)
         passed = []
         for parent, g, needed in zip(node.parents, grads_in, node.needs_input_grad):
             if not needed or g is None:
                 passed.append(None)
                 continue
-            if not create_graph and type(g) is not np.ndarray:
+            if not tensors and type(g) is not np.ndarray:
                 g = np.asarray(g)
             data = parent.data
             if g.shape != data.shape:
@@ -532,7 +549,7 @@ def _backprop(roots: list, grads: list, retain_graph: bool, create_graph: bool, 
             if g.dtype != data.dtype:
                 g = g.astype(data.dtype)
             if _State.anomaly:
-                _check_finite(g.data if create_graph else g, "backward", node)
+                _check_finite(g.data if tensors else g, "backward", node)
             passed.append(g)
             if targets is not None:
                 if id(parent) in targets:
@@ -605,16 +622,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
 
 def _grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: bool, create_graph: bool,
           allow_unused: bool) -> tuple:
+    tensors = create_graph or bool(_State.levels)  # Tensors: recorded, or carrying tangents
     starts = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
             raise BackwardError(f"grad: output {i} does not require grad and has no grad_fn")
         checked = out._initial_grad(g)  # an ndarray of the output's shape and dtype
-        if create_graph:  # a Tensor given as grad_output stays in the graph (it may require grad)
+        if tensors:  # a Tensor given as grad_output stays in the graph (it may require grad)
             checked = g if isinstance(g, _Tensor) else _Tensor._make(checked, False, None)
         starts.append(checked)
     targets: dict[int, list] = {id(t): [] for t in inputs}
-    for _ in _backprop(outputs, starts, retain_graph, create_graph, targets):
+    for _ in _backprop(outputs, starts, retain_graph, create_graph, targets, tensors):
         pass
     results = []
     for i, t in enumerate(inputs):
@@ -629,6 +647,6 @@ def _grad(outputs: list, inputs: list, grad_outputs: list, retain_graph: bool, c
         total = found[0]
         for g in found[1:]:
             total = total + g
-        results.append(total if create_graph else _Tensor._make(np.asarray(total, dtype=t.data.dtype), False, None))
+        results.append(total if tensors else _Tensor._make(np.asarray(total, dtype=t.data.dtype), False, None))
     return tuple(results)
 

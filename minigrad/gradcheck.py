@@ -11,7 +11,7 @@ vector-Jacobian product at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -53,18 +53,23 @@ class GradientErrors:
     atol: float
     rtol: float
     projected: bool = False  # the gradients are of sum(out * P), P a fixed random array
+    forward: list["InputErrors"] = field(default_factory=list)  # forward mode, with check_forward_ad
+
+    @property
+    def all_inputs(self) -> list["InputErrors"]:
+        return self.inputs + self.forward
 
     @property
     def max_abs(self) -> float:
-        return max((e.max_abs for e in self.inputs), default=0.0)
+        return max((e.max_abs for e in self.all_inputs), default=0.0)
 
     @property
     def max_rel(self) -> float:
-        return max((e.max_rel for e in self.inputs), default=0.0)
+        return max((e.max_rel for e in self.all_inputs), default=0.0)
 
     @property
     def passed(self) -> bool:
-        return all(e.passed for e in self.inputs)
+        return all(e.passed for e in self.all_inputs)
 
 
 @dataclass
@@ -115,11 +120,16 @@ def gradient_errors(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    check_forward_ad: bool = False,
 ) -> GradientErrors:
     """Compute the analytic and the central-difference gradient of every input that
     requires grad, in float64, and return them with their errors (never raises for a
     wrong gradient: ``gradcheck`` is this plus the verdict). ``atol``/``rtol`` only
     decide ``passed`` and which elements count for ``max_rel``.
+
+    With ``check_forward_ad`` the forward-mode derivatives are compared too: for each element
+    j of each input, the jvp of ``fn`` along the unit tangent e_j, projected like the output,
+    against the same central difference (``forward`` then holds one ``InputErrors`` per input).
     """
     if isinstance(inputs, Tensor):  # one input, as torch.autograd.gradcheck also accepts
         inputs = (inputs,)
@@ -166,7 +176,30 @@ def gradient_errors(
             flat[j] = original
             numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
         results.append(InputErrors(i, analytic, numeric, atol, rtol))
-    return GradientErrors(results, atol, rtol, projected)
+    forward = [InputErrors(r.index, _forward_derivatives(fn, prepared, r.index, projections), r.numeric, atol, rtol)
+               for r in results] if check_forward_ad else []
+    return GradientErrors(results, atol, rtol, projected, forward)
+
+
+def _forward_derivatives(fn: Callable, prepared: list, i: int, projections: list[np.ndarray]) -> np.ndarray:
+    """d sum(out * P) / d x_i[j] for every element j, each by one jvp along the unit tangent e_j."""
+    from .forward_ad import dual_level, make_dual, unpack_dual
+
+    x = prepared[i]
+    columns = np.zeros(x.shape)
+    for j in range(x.size):
+        tangent = np.zeros(x.size)
+        tangent[j] = 1.0
+        with dual_level() as level:
+            args = list(prepared)
+            args[i] = make_dual(x, tangent.reshape(x.shape), level)
+            outs = _outputs(fn(*args))
+            total = 0.0
+            for out, proj in zip(outs, projections):
+                t = unpack_dual(out, level).tangent
+                total += 0.0 if t is None else float(np.sum(t.data * proj))
+        columns.reshape(-1)[j] = total
+    return columns
 
 
 def gradcheck(
@@ -176,8 +209,10 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    check_forward_ad: bool = False,
 ) -> bool:
-    """Return True if ``fn``'s analytic gradients match central differences.
+    """Return True if ``fn``'s analytic gradients match central differences (and, with
+    ``check_forward_ad``, its forward-mode derivatives too: a jvp per input element).
 
     Every input Tensor that requires grad is converted to float64 (the check is
     meaningless in float32) and checked element by element. Raises
@@ -187,13 +222,15 @@ def gradcheck(
     (the message says so). ``gradient_errors`` gives the same comparison as numbers
     instead of a verdict.
     """
-    errors = gradient_errors(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    errors = gradient_errors(fn, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, check_forward_ad=check_forward_ad)
     of = " of sum(output * P), P a fixed random array," if errors.projected else ""
-    for result in errors.inputs:
-        if not result.passed:
+    for kind, results in (("gradient", errors.inputs), ("forward-mode derivative (jvp)", errors.forward)):
+        for result in results:
+            if result.passed:
+                continue
             worst = result.worst()
             raise GradcheckError(
-                f"gradcheck: gradient{of} of input {result.index} is wrong at index {worst}: "
+                f"gradcheck: {kind}{of} of input {result.index} is wrong at index {worst}: "
                 f"analytic {result.analytic[worst]:.6g}, numeric {result.numeric[worst]:.6g}, "
                 f"error {result.error[worst]:.3g} > atol {atol} + rtol {rtol} * |numeric|"
             )

@@ -54,8 +54,10 @@ class Tensor:
     ``minigrad.tensor`` copies.
     """
 
-    # _output_nr: which output of grad_fn this tensor is (0 but for ops with several outputs)
-    __slots__ = ("data", "grad", "grad_fn", "_output_nr", "_requires_grad", "_retains_grad", "name", "__weakref__")
+    # _output_nr: which output of grad_fn this tensor is (0 but for ops with several outputs);
+    # _tangents: None, or {forward-mode level: tangent} (minigrad.forward_ad)
+    __slots__ = ("data", "grad", "grad_fn", "_output_nr", "_tangents", "_requires_grad", "_retains_grad", "name",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected op
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False):
@@ -65,6 +67,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
+        self._tangents = None
         self.name = None
         self._retains_grad = False
         self._requires_grad = False
@@ -78,6 +81,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = grad_fn
         t._output_nr = 0
+        t._tangents = None
         t.name = None
         t._requires_grad = requires_grad
         t._retains_grad = False

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+from ..forward_ad import is_zero
 from ..dtypes import check_kernel_float
 from ._util import Tensor, check_broadcast, float_array
 
@@ -29,6 +30,10 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return ta + tb
+
 
 class Sub(Function):
     @staticmethod
@@ -38,6 +43,10 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad if ctx.needs_input_grad[1] else None
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return ta - tb
 
 
 class Mul(Function):
@@ -53,6 +62,11 @@ class Mul(Function):
         gb = grad * a if ctx.needs_input_grad[1] else None
         return ga, gb
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved
+        return ta * b + a * tb
+
 
 class Div(Function):
     @staticmethod
@@ -66,6 +80,11 @@ class Div(Function):
         ga = grad / b if ctx.needs_input_grad[0] else None
         gb = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved
+        return (ta - a / b * tb) / b
 
 
 class Pow(Function):
@@ -89,6 +108,15 @@ class Pow(Function):
                 gb = grad * np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
         return ga, gb
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b, out = ctx.saved  # the same conventions as backward
+        with np.errstate(divide="ignore", invalid="ignore"):
+            da = np.where((b == 0) & (a == 0), 0.0, b * np.power(a, b - 1))
+            if is_zero(tb):  # a constant exponent: log(a) may be NaN (a < 0) and must not appear
+                return ta * da
+            return ta * da + tb * np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
+
 
 class Neg(Function):
     @staticmethod
@@ -98,6 +126,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    @staticmethod
+    def jvp(ctx, t):
+        return -t
 
 
 # ---------------------------------------------------------------- unary functions
@@ -115,6 +147,11 @@ class Exp(Function):
         (out,) = ctx.saved
         return grad * out
 
+    @staticmethod
+    def jvp(ctx, t):
+        (out,) = ctx.saved
+        return t * out
+
 
 class Log(Function):
     @staticmethod
@@ -126,6 +163,11 @@ class Log(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         return grad / a
+
+    @staticmethod
+    def jvp(ctx, t):
+        (a,) = ctx.saved
+        return t / a
 
 
 class Sqrt(Function):
@@ -140,6 +182,11 @@ class Sqrt(Function):
         (out,) = ctx.saved
         return grad / (2 * out)
 
+    @staticmethod
+    def jvp(ctx, t):
+        (out,) = ctx.saved
+        return t / (2 * out)
+
 
 class Abs(Function):
     @staticmethod
@@ -151,6 +198,11 @@ class Abs(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         return grad * np.sign(a)  # sign(0) = 0, as PyTorch
+
+    @staticmethod
+    def jvp(ctx, t):
+        (a,) = ctx.saved
+        return t * np.sign(a)
 
 
 class Tanh(Function):
@@ -164,6 +216,11 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved
         return grad * (1 - out * out)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (out,) = ctx.saved
+        return t * (1 - out * out)
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -184,6 +241,11 @@ class Sigmoid(Function):
         (out,) = ctx.saved
         return grad * out * (1 - out)
 
+    @staticmethod
+    def jvp(ctx, t):
+        (out,) = ctx.saved
+        return t * out * (1 - out)
+
 
 class Relu(Function):
     @staticmethod
@@ -197,6 +259,11 @@ class Relu(Function):
         (out,) = ctx.saved
         return grad * (out > 0)  # derivative at 0 taken as 0, as PyTorch
 
+    @staticmethod
+    def jvp(ctx, t):
+        (out,) = ctx.saved
+        return t * (out > 0)
+
 
 class Erf(Function):
     @staticmethod
@@ -208,6 +275,11 @@ class Erf(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved
         return grad * (2 / math.sqrt(math.pi)) * np.exp(-a * a)  # d erf(a) = 2/sqrt(pi) exp(-a^2)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (a,) = ctx.saved
+        return t * (2 / math.sqrt(math.pi)) * np.exp(-a * a)
 
 
 class Gelu(Function):
@@ -230,6 +302,11 @@ class Gelu(Function):
             return 0.5 * a * (1 + tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a * a * a)))
         return 0.5 * a * (1 + erf(a * (1 / math.sqrt(2))))  # x Phi(x)
 
+    @staticmethod
+    def jvp(ctx, t):  # elementwise, so the Jacobian is diagonal: backward's rule applied to t
+        (a,) = ctx.saved
+        return kernels.gelu_backward(a, t, ctx.approximate)
+
 
 # ---------------------------------------------------------------- selection
 
@@ -246,6 +323,12 @@ class Maximum(Function):
         share_a = (a > b) + 0.5 * (a == b)  # ties split the gradient evenly, as PyTorch
         return grad * share_a, grad * (1 - share_a)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved
+        share_a = (a > b) + 0.5 * (a == b)
+        return ta * share_a + tb * (1 - share_a)
+
 
 class Minimum(Function):
     @staticmethod
@@ -258,6 +341,12 @@ class Minimum(Function):
         a, b = ctx.saved
         share_a = (a < b) + 0.5 * (a == b)
         return grad * share_a, grad * (1 - share_a)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved
+        share_a = (a < b) + 0.5 * (a == b)
+        return ta * share_a + tb * (1 - share_a)
 
 
 class Clip(Function):
@@ -278,6 +367,15 @@ class Clip(Function):
         # a crossed pair (lo > hi) gives hi everywhere, so hi takes the whole gradient
         return grad * ((a >= lo) & (a <= hi)), grad * ((a < lo) & (lo < hi)), grad * ((a > hi) | (hi < lo))
 
+    @staticmethod
+    def jvp(ctx, ta, tlo, thi):
+        a, lo, hi = ctx.saved
+        if hi is None:
+            return ta * (a >= lo) + tlo * (a < lo)
+        if lo is None:
+            return ta * (a <= hi) + thi * (a > hi)
+        return ta * ((a >= lo) & (a <= hi)) + tlo * ((a < lo) & (lo < hi)) + thi * ((a > hi) | (hi < lo))
+
 
 class Where(Function):
     @staticmethod
@@ -291,6 +389,11 @@ class Where(Function):
         ga = np.where(condition, grad, 0) if ctx.needs_input_grad[0] else None
         gb = np.where(condition, 0, grad) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        (condition,) = ctx.saved
+        return np.where(condition, ta, tb)
 
 
 class MaskedFill(Function):
@@ -306,11 +409,16 @@ class MaskedFill(Function):
         (mask,) = ctx.saved
         return np.where(mask, 0, grad), None, None
 
+    @staticmethod
+    def jvp(ctx, t, _, __):
+        (mask,) = ctx.saved
+        return np.where(mask, 0, t)
+
 
 class Cast(Function):
     @staticmethod
     def forward(ctx, a, dtype):
-        ctx.source_dtype = a.dtype
+        ctx.source_dtype, ctx.target = a.dtype, dtype
         return a.astype(dtype)
 
     @staticmethod
@@ -318,6 +426,10 @@ class Cast(Function):
         if not np.issubdtype(ctx.source_dtype, np.floating):
             return (None,)
         return grad.astype(ctx.source_dtype)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return None if t is None else t.astype(ctx.target)
 
 
 # ---------------------------------------------------------------- public functions

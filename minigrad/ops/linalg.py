@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+from ..forward_ad import is_zero
 from ..errors import ShapeError
 from ._util import Tensor, float_array
 
@@ -57,6 +58,15 @@ class MatMul(Function):
             if b.ndim == 1:
                 gb = gb[..., 0]
         return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved
+        if is_zero(tb):
+            return _mm(ta, b)
+        if is_zero(ta):
+            return _mm(a, tb)
+        return _mm(ta, b) + _mm(a, tb)
 
 
 def matmul(a, b) -> Tensor:

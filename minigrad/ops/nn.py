@@ -13,6 +13,7 @@ import numpy as np
 from .._spelling import numpy_spelling
 from .. import kernels
 from ..autograd import Function
+from ..forward_ad import is_zero
 from ..dtypes import check_kernel_float
 from ..kernels.embedding import embedding_backward
 from ..errors import ShapeError
@@ -40,6 +41,11 @@ class Softmax(Function):
         total = e.sum(axis=axis, keepdims=True)
         return e / total.masked_fill(total == 0, 1.0)
 
+    @staticmethod
+    def jvp(ctx, t):  # the softmax Jacobian is symmetric: backward's rule applied to t
+        (out,) = ctx.saved
+        return kernels.softmax_backward(out, t, ctx.axis)
+
 
 class LogSoftmax(Function):
     @staticmethod
@@ -57,6 +63,11 @@ class LogSoftmax(Function):
     @staticmethod
     def reference(a, axis=-1):
         return a - a.logsumexp(axis=axis, keepdims=True)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (out,) = ctx.saved
+        return t - np.sum(np.exp(out) * t, axis=ctx.axis, keepdims=True)
 
 
 def _along_axis(op, a, axis: int, name: str) -> Tensor:
@@ -240,6 +251,16 @@ class Linear(Function):
         out = x @ weight.T
         return out if bias is None else out + bias
 
+    @staticmethod
+    def jvp(ctx, tx, tw, tb=None):
+        rows, weight = ctx.saved
+        out = kernels.matmul(tx.reshape(rows.shape), weight.T) if not is_zero(tx) else 0
+        if not is_zero(tw):
+            out = out + kernels.matmul(rows, tw.T)
+        if tb is not None and not is_zero(tb):
+            out = out + tb
+        return np.broadcast_to(out, (rows.shape[0], weight.shape[0])).reshape(ctx.x_shape[:-1] + (weight.shape[0],))
+
 
 def linear(x, weight, bias=None) -> Tensor:
     """``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,) -> (..., out)."""
@@ -276,6 +297,13 @@ class Embedding(Function):
         if padding_idx is None:
             return rows
         return where((idx == padding_idx)[..., None], rows.detach(), rows)  # the padding row gets no gradient
+
+    @staticmethod
+    def jvp(ctx, tw, _):
+        (idx,) = ctx.saved
+        shape, padding_idx = ctx.meta
+        rows = tw[idx]
+        return rows if padding_idx is None else np.where((idx == padding_idx)[..., None], 0, rows)
 
 
 def embedding(idx, weight, padding_idx: int | None = None) -> Tensor:
@@ -358,6 +386,11 @@ class Dropout(Function):
     def backward(ctx, grad):
         (keep_scaled,) = ctx.saved
         return grad * keep_scaled, None
+
+    @staticmethod
+    def jvp(ctx, t, _):
+        (keep_scaled,) = ctx.saved
+        return t * keep_scaled
 
 
 def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:

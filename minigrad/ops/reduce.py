@@ -37,6 +37,11 @@ class Sum(Function):
         shape, axes, keepdims = ctx.meta
         return np.broadcast_to(_restore(grad, axes, keepdims), shape)
 
+    @staticmethod
+    def jvp(ctx, t):
+        shape, axes, keepdims = ctx.meta
+        return np.sum(t, axis=axes, keepdims=keepdims)
+
 
 class Mean(Function):
     @staticmethod
@@ -48,6 +53,11 @@ class Mean(Function):
     def backward(ctx, grad):
         shape, axes, keepdims = ctx.meta
         return np.broadcast_to(_restore(grad, axes, keepdims) / _count(shape, axes), shape)
+
+    @staticmethod
+    def jvp(ctx, t):
+        shape, axes, keepdims = ctx.meta
+        return np.mean(t, axis=axes, keepdims=keepdims)
 
 
 class _Extreme(Function):
@@ -69,6 +79,13 @@ class _Extreme(Function):
         hit = a == out
         share = hit / np.sum(hit, axis=axes, keepdims=True)
         return _restore(grad, axes, keepdims) * share
+
+    @staticmethod
+    def jvp(ctx, t):
+        a, out = ctx.saved
+        axes, keepdims = ctx.meta
+        hit = a == out
+        return np.sum(t * (hit / np.sum(hit, axis=axes, keepdims=True)), axis=axes, keepdims=keepdims)
 
 
 class Max(_Extreme):
@@ -112,6 +129,14 @@ class Var(Function):
         with np.errstate(invalid="ignore"):
             return _restore(grad, axes, keepdims) * _over(2, divisor) * centered
 
+    @staticmethod
+    def jvp(ctx, t):
+        (a,) = ctx.saved
+        axes, keepdims, divisor = ctx.meta
+        centered = a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+        with np.errstate(invalid="ignore"):
+            return np.sum(centered * t, axis=axes, keepdims=keepdims) * _over(2, divisor)
+
 
 class Std(Function):
     @staticmethod
@@ -132,6 +157,14 @@ class Std(Function):
         std = _restore(out, axes, keepdims)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _restore(grad, axes, keepdims) * _over(1, divisor) * centered / np.where(std == 0, 1, std)
+
+    @staticmethod
+    def jvp(ctx, t):
+        a, out = ctx.saved
+        axes, keepdims, divisor = ctx.meta
+        centered = a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(centered * t, axis=axes, keepdims=keepdims) * _over(1, divisor) / np.where(out == 0, 1, out)
 
 
 class LogSumExp(Function):
@@ -155,6 +188,15 @@ class LogSumExp(Function):
         with np.errstate(invalid="ignore"):
             weights = np.where(np.isneginf(out), 0, np.exp(a - np.where(np.isneginf(out), 0, out)))
         return _restore(grad, axes, keepdims) * weights
+
+    @staticmethod
+    def jvp(ctx, t):
+        a, out = ctx.saved
+        axes, keepdims = ctx.meta
+        full = _restore(out, axes, keepdims)
+        with np.errstate(invalid="ignore"):
+            weights = np.where(np.isneginf(full), 0, np.exp(a - np.where(np.isneginf(full), 0, full)))
+        return np.sum(weights * t, axis=axes, keepdims=keepdims)
 
 
 def _reduce(op, a, axis, name, **kw) -> Tensor:

@@ -19,33 +19,46 @@ from ._util import Tensor, float_array, normalize_axis
 class Reshape(Function):
     @staticmethod
     def forward(ctx, a, shape):
-        ctx.in_shape = a.shape
+        ctx.in_shape, ctx.shape = a.shape, shape
         return a.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
 
+    @staticmethod
+    def jvp(ctx, t):
+        return t.reshape(ctx.shape)
+
 
 class Transpose(Function):
     @staticmethod
     def forward(ctx, a, axes):
-        ctx.inverse = tuple(np.argsort(axes).tolist())
+        ctx.axes, ctx.inverse = axes, tuple(np.argsort(axes).tolist())
         return np.transpose(a, axes)
 
     @staticmethod
     def backward(ctx, grad):
         return np.transpose(grad, ctx.inverse)  # the inverse permutation
 
+    @staticmethod
+    def jvp(ctx, t):
+        return np.transpose(t, ctx.axes)
+
 
 class BroadcastTo(Function):
     @staticmethod
     def forward(ctx, a, shape):
+        ctx.shape = shape
         return np.broadcast_to(a, shape)
 
     @staticmethod
     def backward(ctx, grad):
         return grad  # the engine sums it back to the input's shape
+
+    @staticmethod
+    def jvp(ctx, t):
+        return np.broadcast_to(t, ctx.shape)
 
 
 # ---------------------------------------------------------------- indexing
@@ -67,6 +80,11 @@ class GetItem(Function):
         shape, index = ctx.meta
         return scatter_add(grad, shape, index)
 
+    @staticmethod
+    def jvp(ctx, t):
+        shape, index = ctx.meta
+        return t[index]
+
 
 class ScatterAdd(Function):
     """zeros(shape) with ``values`` added at ``index`` (repeated positions accumulate): the
@@ -74,7 +92,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, values, shape, index):
-        ctx.index = index
+        ctx.shape, ctx.index = shape, index
         out = np.zeros(shape, dtype=values.dtype)
         if _is_basic(index):
             out[index] = values
@@ -85,6 +103,10 @@ class ScatterAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.index]
+
+    @staticmethod
+    def jvp(ctx, t):
+        return scatter_add(t, ctx.shape, ctx.index)
 
 
 def scatter_add(values, shape: tuple, index: tuple):
@@ -138,6 +160,11 @@ class TakeAlongAxis(Function):
         grid[axis] = np.broadcast_to(indices, grad.shape)
         return scatter_add(grad, tuple(target), tuple(grid))
 
+    @staticmethod
+    def jvp(ctx, t):
+        shape, indices, axis = ctx.meta
+        return np.take_along_axis(t, indices, axis)
+
 
 @numpy_spelling
 def take_along_axis(a, indices, axis: int) -> Tensor:
@@ -169,6 +196,11 @@ class Concat(Function):
         axis, bounds = ctx.meta
         return tuple(np.split(grad, bounds, axis=axis))
 
+    @staticmethod
+    def jvp(ctx, *tangents):
+        axis, _ = ctx.meta
+        return np.concatenate(tangents, axis=axis)
+
 
 class Stack(Function):
     @staticmethod
@@ -179,6 +211,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        return np.stack(tangents, axis=ctx.axis)
 
 
 def _shapes(tensors) -> str:
@@ -219,12 +255,17 @@ def stack(tensors, axis: int = 0) -> Tensor:
 class Pad(Function):
     @staticmethod
     def forward(ctx, a, pad_width, value=0.0):
+        ctx.pad_width = pad_width
         ctx.crop = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, a.shape))
         return np.pad(a, pad_width, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.crop]
+
+    @staticmethod
+    def jvp(ctx, t):
+        return np.pad(t, ctx.pad_width)
 
 
 def pad(a, pad_width, value: float = 0.0) -> Tensor:
