@@ -235,6 +235,7 @@ class Function:
     non_differentiable: tuple = ()
     output_ids: tuple = ()  # id() of each output array, to recognise a saved output (create_graph)
     apply_kwargs: dict = {}  # the keyword arguments of apply, kept for ``reference`` (never mutated)
+    output_tangents: tuple = ()  # the outputs' forward-mode tangents, when a level was open
     # A fused op's plain composition of primitive ops on Tensors, ``reference(*inputs, **kwargs)``:
     # its documentation, what tests hold the op equal to, and what higher derivatives differentiate.
     reference = None
@@ -421,6 +422,8 @@ def _saved_as_tensors(node: Function) -> tuple:
         if type(found) is tuple:  # an output: a Tensor made by this node, routed to its output number
             t = _Tensor._make(np.asarray(item), True, node)
             t._output_nr = found[0]
+            if node.output_tangents:  # and dual as the output was (forward mode over reverse mode)
+                t._tangents = node.output_tangents[found[0]]
             return t
         if found is not None:
             return found

@@ -179,6 +179,7 @@ def push_tangents(ctx: Function, inputs: tuple, raw: Any, result: Any, kwargs: d
     cls = type(ctx)
     if cls.reference is not None and (cls.jvp is None or any(_needs_tensors(inputs, level) for level in levels)):
         _tangents_from_reference(cls, inputs, kwargs, outputs)  # a fused op's jvp may run kernels: arrays only
+        _remember(ctx, outputs)
         return
     if cls.jvp is None:
         raise BackwardError(f"{ctx.name} has no forward-mode rule (jvp), so it cannot take a dual tensor")
@@ -194,6 +195,13 @@ def push_tangents(ctx: Function, inputs: tuple, raw: Any, result: Any, kwargs: d
         for out, t in zip(outputs, out_tangents):
             if t is not None and out.dtype.kind == "f":
                 out._tangents = {**(out._tangents or {}), level: _stored(t, out.dtype)}
+    _remember(ctx, outputs)
+
+
+def _remember(ctx: Function, outputs: tuple) -> None:
+    """Keep the outputs' tangents on the node, for a reverse pass that hands the rule its saved
+    output as a Tensor (which must carry them: forward mode over reverse mode)."""
+    ctx.output_tangents = tuple(o._tangents for o in outputs)
 
 
 def _jvp_on_tensors(ctx: Function, inputs: tuple, raws: tuple, outputs: tuple, tangents: list, level: int):

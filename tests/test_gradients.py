@@ -12,6 +12,7 @@ import minigrad as mg
 import minigrad.ops
 from gradcases import NON_DIFFERENTIABLE, STRATEGIES, values
 from minigrad import forward_ad as fwAD
+from minigrad import func
 from minigrad import optable
 from minigrad.gradcheck import gradient_errors
 
@@ -103,6 +104,38 @@ def test_jvp_is_the_transpose_of_vjp(entry: optable.OpEntry):
         reverse = sum(float(np.sum(g.data * u)) for g, u in zip(grads, us) if g is not None)
         tol = 1e-9 if all(o.dtype == np.float64 for o in outs) else 1e-5  # astype rounds to float32
         assert forward == pytest.approx(reverse, rel=tol, abs=tol)
+
+    check()
+
+
+@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
+def test_forward_over_reverse_equals_reverse_over_reverse(entry: optable.OpEntry):
+    """The Hessian-vector product of <fn(x), v> two ways: jvp of the gradient (the saved values a
+    backward rule reads must carry their tangents) and the gradient of <gradient, u>."""
+    @FORWARD
+    @given(data=st.data())
+    def check(data):
+        tensors, kwargs = _draw_inputs(data, entry)
+        rng = np.random.default_rng(7)
+        outs = [o for o in _as_list(entry.fn(*tensors, **kwargs)) if o.dtype.kind == "f"]
+        vs = [rng.standard_normal(o.shape) for o in outs]
+        us = [rng.standard_normal(t.shape) for t in tensors]
+
+        def scalar(*xs):
+            parts = [(o * v).sum() for o, v in zip(_as_list(entry.fn(*xs, **kwargs)), vs) if o.dtype.kind == "f"]
+            return sum(parts[1:], parts[0])
+
+        argnums = tuple(range(len(tensors)))
+        _, forward = func.jvp(lambda *xs: func.grad(scalar, argnums=argnums)(*xs), tuple(tensors), tuple(
+            mg.tensor(u) for u in us))
+        xs = [mg.tensor(t.data, requires_grad=True) for t in tensors]
+        grads = mg.autograd.grad(scalar(*xs), xs, create_graph=True, allow_unused=True)
+        terms = [(g * mg.tensor(u)).sum() for g, u in zip(grads, us) if g is not None and g.requires_grad]
+        if not terms:
+            return
+        reverse = mg.autograd.grad(sum(terms[1:], terms[0]), xs, allow_unused=True)
+        for f, r in zip(forward, reverse):
+            np.testing.assert_allclose(f.data, 0 if r is None else r.data, rtol=1e-7, atol=1e-9)
 
     check()
 
