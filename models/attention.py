@@ -7,10 +7,9 @@
 - Vaswani et al. (2017), "Attention Is All You Need": scaled dot-product attention
   ``softmax(q k^T / sqrt(d)) v`` and multi-head attention.
 
-Every variant goes through one of two fused ops (one ``minigrad.Function`` each, forward and
-backward side by side): ``ScaledDotProductAttention`` (Transformer heads, Luong ``dot`` and
-``general``) and ``AdditiveAttention`` (Bahdanau and Luong ``concat``). Both are tested equal,
-values and gradients, to the same computation written with primitive ops.
+Every variant goes through one of two fused functional ops, ``F.scaled_dot_product_attention``
+(Transformer heads, Luong ``dot`` and ``general``) and ``F.additive_attention`` (Bahdanau and
+Luong ``concat``); their maths and backward live in ``minigrad.ops.attention``.
 
 Masks are boolean, broadcastable to the scores (..., Tq, Tk), and **True means "may attend"**.
 A query whose every key is masked gets all-zero weights, a zero output and a zero gradient
@@ -19,17 +18,14 @@ A query whose every key is masked gets all-zero weights, a zero output and a zer
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from minigrad import Function, Tensor, concat, kernels
-from minigrad.dtypes import check_kernel_float
+from minigrad import Tensor, concat
+from minigrad import functional as F
 from minigrad.errors import ShapeError
-from minigrad.kernels.attention import additive_attention_backward, additive_attention_forward
 from minigrad.nn import Linear, Module
-from minigrad.rng import default_generator
 
 ArrayLike = Any  # Tensor or ndarray
 
@@ -46,11 +42,6 @@ def _as_mask(mask: ArrayLike | None, op: str) -> np.ndarray | None:
     if mask.dtype != np.bool_:
         raise TypeError(f"{op}: mask must be a bool array (True = may attend), got dtype {mask.dtype}")
     return mask
-
-
-def _swap(a: np.ndarray) -> np.ndarray:
-    """Transpose the last two axes (a view)."""
-    return np.swapaxes(a, -1, -2)
 
 
 # =============================================================================== masks
@@ -95,140 +86,16 @@ def padding_mask(lengths_or_tokens: ArrayLike, T: int | None = None, pad_id: int
 # =============================================================================== scaled dot-product
 
 
-def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Batched matrix product (..., n, k) @ (..., k, m) through the matmul kernel."""
-    return kernels.matmul(a, b)
-
-
-def _split_heads_view(x: np.ndarray, heads: int) -> np.ndarray:
-    """(B, T, H*D) -> (B, H, T, D), a view: head h is columns h*D:(h+1)*D."""
-    B, T, F = x.shape
-    return x.reshape(B, T, heads, F // heads).transpose(0, 2, 1, 3)
-
-
-def _merge_heads(x: np.ndarray) -> np.ndarray:
-    """(B, H, T, D) -> (B, T, H*D), heads side by side again (one contiguous copy)."""
-    B, H, T, D = x.shape
-    out = np.empty((B, T, H, D), dtype=x.dtype)
-    out[...] = x.transpose(0, 2, 1, 3)
-    return out.reshape(B, T, H * D)
-
-
-class ScaledDotProductAttention(Function):
-    """out = dropout(softmax(mask(scale * q k^T))) v as one node.
-
-    q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv); batch axes broadcast. ``mask`` (bool,
-    broadcastable to (..., Tq, Tk)) and ``keep`` (the dropout multiplier, 0 or 1/(1-p), of
-    the scores' shape, or None) are constants. Saved: q, k, v and the pre-dropout weights;
-    backward is written with the weights W and the dropped weights P = W * keep::
-
-        dv = P^T dout     dP = dout v^T     dS = W * (dP*keep - sum(dP*keep * W)) * scale
-        dq = dS k         dk = dS^T q
-
-    With ``heads=H`` the inputs are the projections with their heads side by side, q
-    (B, Tq, H*d), k (B, Tk, H*d), v (B, Tk, H*dv), and so is the output (B, Tq, H*dv): head h
-    is columns h*d:(h+1)*d. The heads are split as strided views and merged with one copy
-    inside the node, instead of four reshape/transpose nodes around it (and their copies in
-    backward) per attention call.
-
-    ``weights_out`` (a list) receives the pre-dropout weights, since a Function has one output.
-    """
-
-    @staticmethod
-    def forward(ctx, q, k, v, mask=None, scale=1.0, keep=None, weights_out=None, heads=None):
-        qh, kh, vh = (q, k, v) if heads is None else (_split_heads_view(x, heads) for x in (q, k, v))  # (B, H, T, d)
-        scores = _bmm(qh, _swap(kh))  # (..., Tq, Tk)
-        scores *= scale
-        if mask is not None:
-            np.copyto(scores, -np.inf, where=~mask)  # the softmax kernel maps an all -inf row to zeros
-        weights = kernels.softmax(scores, -1)
-        probs = weights if keep is None else weights * keep
-        ctx.save_for_backward(q, k, v, weights, keep)
-        ctx.scale, ctx.heads = scale, heads
-        if weights_out is not None:
-            weights_out.append(weights)
-        out = _bmm(probs, vh)  # (..., Tq, dv)
-        return out if heads is None else _merge_heads(out)
-
-    @staticmethod
-    def backward(ctx, grad):
-        q, k, v, weights, keep = ctx.saved
-        heads = ctx.heads
-        if heads is not None:
-            q, k, v = _split_heads_view(q, heads), _split_heads_view(k, heads), _split_heads_view(v, heads)
-            grad = _split_heads_view(grad, heads)
-        need_q, need_k, need_v = ctx.needs_input_grad
-        probs = weights if keep is None else weights * keep
-        dv = _bmm(_swap(probs), grad) if need_v else None  # (..., Tk, dv)
-        dq = dk = None
-        if need_q or need_k:
-            dprobs = _bmm(grad, _swap(v))  # (..., Tq, Tk)
-            if keep is not None:
-                dprobs *= keep
-            dscores = kernels.softmax_backward(weights, dprobs, -1)  # zero where masked (weights 0 there)
-            dscores *= ctx.scale
-            dq = _bmm(dscores, k) if need_q else None  # (..., Tq, d)
-            dk = _bmm(_swap(dscores), q) if need_k else None  # (..., Tk, d)
-        if heads is not None:
-            dq, dk, dv = (None if g is None else _merge_heads(g) for g in (dq, dk, dv))
-        return dq, dk, dv
-
-
 def scaled_dot_product_attention(
     q: Tensor, k: Tensor, v: Tensor, mask: ArrayLike | None = None, dropout_p: float = 0.0, scale: float | None = None
 ) -> tuple[Tensor, Tensor]:
-    """softmax(q k^T * scale, masked) v, with ``scale = 1/sqrt(d)`` unless given (PyTorch's ``scale``).
+    """softmax(q k^T * scale, masked) v: ``minigrad.functional.scaled_dot_product_attention``.
 
-    q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv) -> ``(out (..., Tq, dv), weights (..., Tq, Tk))``.
-    ``mask``: bool, broadcastable to (..., Tq, Tk), True = may attend; a fully masked query row
-    gets zero weights and a zero output. ``dropout_p > 0`` drops weights (inverted dropout, drawn
-    from the library generator) before they multiply v, whatever the caller's training mode:
-    pass 0 in evaluation (``MultiHeadAttention`` does). The returned ``weights`` are the
-    pre-dropout weights, for plotting, and carry no gradient (a detached Tensor).
+    q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv) -> ``(out (..., Tq, dv), weights (..., Tq, Tk))``;
+    ``mask`` bool (True = may attend) or float (added to the scores), broadcastable to
+    (..., Tq, Tk). The weights are the pre-dropout weights and carry no gradient.
     """
-    qa, ka, va = _array(q), _array(k), _array(v)
-    if qa.ndim < 2 or ka.ndim < 2 or va.ndim < 2:
-        raise ShapeError(
-            f"scaled_dot_product_attention: q, k, v need at least 2 axes, got {qa.shape}, {ka.shape}, {va.shape}"
-        )
-    if qa.shape[-1] != ka.shape[-1] or ka.shape[-2] != va.shape[-2]:
-        raise ShapeError(
-            f"scaled_dot_product_attention: q {qa.shape}, k {ka.shape}, v {va.shape} do not fit "
-            "(expected q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv))"
-        )
-    try:
-        batch = np.broadcast_shapes(qa.shape[:-2], ka.shape[:-2], va.shape[:-2])
-    except ValueError:
-        raise ShapeError(
-            f"scaled_dot_product_attention: batch axes of q {qa.shape}, k {ka.shape}, v {va.shape} do not broadcast"
-        ) from None
-    score_shape = batch + (qa.shape[-2], ka.shape[-2])
-    m, keep = _mask_and_keep("scaled_dot_product_attention", mask, dropout_p, score_shape,
-                             np.result_type(qa.dtype, ka.dtype))
-    scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
-    box: list = []
-    out = ScaledDotProductAttention.apply(q, k, v, mask=m, scale=scale, keep=keep, weights_out=box)
-    return out, Tensor(box[0])
-
-
-def _mask_and_keep(op: str, mask: ArrayLike | None, dropout_p: float, score_shape: tuple,
-                   dtype: np.dtype) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The checked bool mask (broadcastable to ``score_shape``) and the dropout multipliers."""
-    m = _as_mask(mask, op)
-    if m is not None:
-        try:
-            fits = np.broadcast_shapes(m.shape, score_shape) == score_shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(f"{op}: mask {m.shape} does not broadcast to the scores {score_shape}")
-    if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
-    keep = None
-    if dropout_p > 0.0:
-        keep = (default_generator().random(score_shape) >= dropout_p).astype(dtype)
-        keep *= 0.0 if dropout_p == 1.0 else 1.0 / (1.0 - dropout_p)
-    return m, keep
+    return F.scaled_dot_product_attention(q, k, v, mask=mask, dropout_p=dropout_p, scale=scale)
 
 
 # =============================================================================== multi-head
@@ -318,14 +185,10 @@ class MultiHeadAttention(Module):
             if k.ndim != 3 or v.ndim != 3 or k.shape[:2] != v.shape[:2] or k.shape[0] not in (1, B):
                 raise ShapeError(f"MultiHeadAttention: query {query.shape}, key {_array(key).shape} and value "
                                  f"{_array(value).shape} do not fit (expected (B, Tq, E), (B, Tk, kdim), (B, Tk, vdim))")
-            Tk = k.shape[1]
-            m, keep = _mask_and_keep("MultiHeadAttention", mask, p, (B, self.num_heads, Tq, Tk),
-                                     np.result_type(q.dtype, k.dtype))
-            box: list = []
-            out = ScaledDotProductAttention.apply(q, k, v, mask=m, scale=1.0 / math.sqrt(self.head_dim), keep=keep,
-                                                  weights_out=box, heads=self.num_heads)  # (B, Tq, E)
-            self.last_weights = box[0]
-            return self.out_proj(out), Tensor(box[0])
+            out, weights = F.scaled_dot_product_attention(q, k, v, mask=mask, dropout_p=p,
+                                                          num_heads=self.num_heads)  # (B, Tq, E)
+            self.last_weights = weights.data
+            return self.out_proj(out), weights
         q = self._split_heads(self.q_proj(query))  # (B, H, Tq, Dh)
         if cache.static and cache.k is not None:
             k, v = cache.k, cache.v
@@ -351,41 +214,6 @@ def _concat_time(past: Tensor, new: Tensor) -> Tensor:
 
 
 # =============================================================================== additive (Bahdanau)
-
-
-class AdditiveAttention(Function):
-    """One decoder step of additive attention as one node::
-
-        hidden  = tanh(query W_q^T + keys_proj)       (B, T, A)
-        scores  = hidden v                             (B, T), masked
-        weights = softmax(scores)                      (B, T)
-        context = weights @ values                     (B, Dv)
-
-    Inputs: query (B, Dq), w_q (A, Dq), keys_proj (B, T, A) (``W_k k + b``, computed once per
-    sequence), v (1, A) (the weight of a Linear(A, 1)), values (B, T, Dv). ``mask`` (B, T) bool or None is a constant;
-    ``weights_out`` (a list) receives the weights. Saved: query, w_q, v, values, hidden, weights.
-    Everything between the two products with W_q runs in ``minigrad.kernels.attention``
-    (one Numba pass per direction).
-    """
-
-    @staticmethod
-    def forward(ctx, query, w_q, keys_proj, v, values, mask=None, weights_out=None):
-        q_proj = kernels.matmul(query, w_q.T)  # (B, A)
-        # tanh, scores, masked softmax and the weighted sum in one kernel pass
-        context, weights, hidden = additive_attention_forward(keys_proj, q_proj, v[0], values, mask)
-        ctx.save_for_backward(query, w_q, v, values, hidden, weights)
-        if weights_out is not None:
-            weights_out.append(weights)
-        return context  # (B, Dv)
-
-    @staticmethod
-    def backward(ctx, grad):
-        query, w_q, v, values, hidden, weights = ctx.saved
-        need = ctx.needs_input_grad
-        dvalues, dv, dpre, dq_proj = additive_attention_backward(grad, hidden, weights, v[0], values, need[4])
-        dquery = kernels.matmul(dq_proj, w_q) if need[0] else None  # (B, Dq)
-        dw_q = kernels.matmul(dq_proj.T, query) if need[1] else None  # (A, Dq)
-        return dquery, dw_q, dpre if need[2] else None, dv[None, :] if need[3] else None, dvalues
 
 
 def _step_mask(mask: ArrayLike | None, B: int, T: int, op: str) -> np.ndarray | None:
@@ -441,17 +269,14 @@ class _StepAttention(Module):
 
 def _additive(query: Tensor, w_q: Tensor, keys_proj: Tensor, v_weight: Tensor, keys: Tensor,
               mask: np.ndarray | None) -> tuple[Tensor, np.ndarray]:
-    """One ``AdditiveAttention`` node -> (context (B, Dk), weights (B, T) ndarray)."""
+    """``F.additive_attention`` -> (context (B, Dk), weights (B, T) ndarray)."""
     B, T, _ = keys.shape
     A = w_q.shape[0]
     if keys_proj.shape != (B, T, A):
         raise ShapeError(f"AdditiveAttention: precomputed keys {keys_proj.shape} do not fit keys {keys.shape} and the "
                          f"attention size {A}: expected {(B, T, A)} (pass precompute(keys))")
-    check_kernel_float("AdditiveAttention", "query, keys and weights",
-                       np.result_type(query.dtype, w_q.dtype, keys_proj.dtype, keys.dtype))
-    box: list = []
-    context = AdditiveAttention.apply(query, w_q, keys_proj, v_weight, keys, mask=mask, weights_out=box)
-    return context, box[0]
+    context, weights = F.additive_attention(query, w_q, keys_proj, v_weight, keys, mask=mask)
+    return context, weights.data
 
 
 class BahdanauAttention(_StepAttention):
@@ -459,7 +284,7 @@ class BahdanauAttention(_StepAttention):
 
     Submodules ``query_proj`` Linear(query_dim, hidden_dim, bias=False), ``key_proj``
     Linear(key_dim, hidden_dim) (the one bias: it is added once per sequence in ``precompute``)
-    and ``v`` Linear(hidden_dim, 1, bias=False). Each step is one fused ``AdditiveAttention`` node.
+    and ``v`` Linear(hidden_dim, 1, bias=False). Each step is one ``F.additive_attention`` call.
     """
 
     def __init__(self, query_dim: int, key_dim: int, hidden_dim: int):
@@ -497,7 +322,7 @@ class LuongAttention(_StepAttention):
       (the column blocks of W_a); ``hidden_dim`` defaults to key_dim.
 
     ``dot``/``general`` run through ``scaled_dot_product_attention`` with scale 1, ``concat``
-    through the fused ``AdditiveAttention``.
+    through ``F.additive_attention``.
     """
 
     def __init__(self, query_dim: int, key_dim: int, score: str = "general", hidden_dim: int | None = None):

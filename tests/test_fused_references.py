@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd import Function
-from minigrad.ops import elementwise, nn
+from minigrad.ops import attention, elementwise, nn
 
 RNG = np.random.default_rng(0)
 
@@ -35,15 +35,28 @@ CASES = [
     ("layer_norm-plain", nn.LayerNorm, lambda: (_t(5, 3), None, None), {"size": 3, "eps": 1e-3}),
     ("gelu", elementwise.Gelu, lambda: (_t(4, 3),), {"approximate": "none"}),
     ("gelu-tanh", elementwise.Gelu, lambda: (_t(7),), {"approximate": "tanh"}),
+    ("sdpa", attention.ScaledDotProductAttention, lambda: (_t(2, 3, 4), _t(2, 5, 4), _t(2, 5, 2)), {"scale": 0.5}),
+    ("sdpa-bool-mask-dropout", attention.ScaledDotProductAttention, lambda: (_t(2, 3, 4), _t(2, 5, 4), _t(2, 5, 2)),
+     {"mask": np.array([[True] * 5, [True, True, False, False, False], [False] * 5]), "scale": 0.7,
+      "keep": (RNG.random((2, 3, 5)) > 0.3) / 0.7}),
+    ("sdpa-float-mask-heads", attention.ScaledDotProductAttention, lambda: (_t(2, 3, 6), _t(2, 4, 6), _t(2, 4, 4)),
+     {"mask": RNG.standard_normal((2, 1, 3, 4)), "scale": 0.3, "heads": 2}),
+    ("additive_attention", attention.AdditiveAttention,
+     lambda: (_t(3, 4), _t(6, 4), _t(3, 5, 6), _t(1, 6), _t(3, 5, 2)), {}),
+    ("additive_attention-mask", attention.AdditiveAttention,
+     lambda: (_t(2, 4), _t(6, 4), _t(2, 5, 6), _t(1, 6), _t(2, 5, 2)),
+     {"mask": np.array([[True, True, True, False, False], [True] * 5])}),
 ]
 
 
 def _values_and_gradients(call, inputs):
-    out = call(*inputs)
+    outs = call(*inputs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    out = outs[0]  # the others (attention weights) are constants
     cotangent = np.random.default_rng(1).standard_normal(out.shape)
     tensors = [x for x in inputs if isinstance(x, mg.Tensor) and x.requires_grad]
     grads = mg.autograd.grad(out, tensors, grad_outputs=cotangent, allow_unused=True)
-    return out.data, [None if g is None else g.data for g in grads]
+    return [o.data for o in outs], [None if g is None else g.data for g in grads]
 
 
 @pytest.mark.parametrize("name,op,make,kwargs", CASES, ids=[c[0] for c in CASES])
@@ -51,7 +64,8 @@ def test_the_fused_op_equals_its_reference(name, op, make, kwargs):
     inputs = make()
     fused, fused_grads = _values_and_gradients(lambda *xs: op.apply(*xs, **kwargs), inputs)
     plain, plain_grads = _values_and_gradients(lambda *xs: op.reference(*xs, **kwargs), inputs)
-    np.testing.assert_allclose(fused, plain, rtol=1e-10, atol=1e-12)
+    for got, want in zip(fused, plain, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     for got, want in zip(fused_grads, plain_grads):
         np.testing.assert_allclose(got, np.zeros_like(got) if want is None else want, rtol=1e-9, atol=1e-12)
 

@@ -15,9 +15,8 @@ import pytest
 
 import minigrad as mg
 from minigrad.kernels import use_backend
-from minigrad.models.attention import (
-    AdditiveAttention, KVCache, MultiHeadAttention, ScaledDotProductAttention, causal_mask, padding_mask,
-)
+from minigrad.models.attention import KVCache, MultiHeadAttention, causal_mask, padding_mask
+from minigrad.ops.attention import AdditiveAttention, ScaledDotProductAttention
 
 
 def _t(rng, *shape):
@@ -41,19 +40,19 @@ def test_packed_heads_equal_split_heads(mask_kind, dropout, backend):
     keep = (rng.random((B, H, T, S)) > 0.3) / 0.7 if dropout else None
     proj = rng.standard_normal((B, T, H * dv))
     with use_backend(backend):
-        box: list = []
-        packed = ScaledDotProductAttention.apply(q, k, v, mask=mask, scale=0.7, keep=keep, weights_out=box, heads=H)
+        packed, weights = ScaledDotProductAttention.apply(q, k, v, mask=mask, scale=0.7, keep=keep, heads=H)
         (packed * proj).sum().backward()
         grads = [x.grad.copy() for x in (q, k, v)]
         for x in (q, k, v):
             x.grad = None
-        split = ScaledDotProductAttention.apply(_split(q, H), _split(k, H), _split(v, H), mask=mask, scale=0.7, keep=keep)
+        split, _ = ScaledDotProductAttention.apply(_split(q, H), _split(k, H), _split(v, H), mask=mask, scale=0.7,
+                                                   keep=keep)
         merged = split.transpose(0, 2, 1, 3).reshape(B, T, H * dv)
         (merged * proj).sum().backward()
     np.testing.assert_allclose(packed.data, merged.data, rtol=1e-12, atol=1e-13)
     for got, x in zip(grads, (q, k, v)):
         np.testing.assert_allclose(got, x.grad, rtol=1e-12, atol=1e-13)
-    assert box[0].shape == (B, H, T, S)
+    assert weights.shape == (B, H, T, S) and not weights.requires_grad
 
 
 def test_packed_heads_gradcheck():
@@ -61,7 +60,7 @@ def test_packed_heads_gradcheck():
     B, H, T, S, d = 2, 2, 3, 4, 2
     mask = padding_mask(np.array([4, 2]), S) & np.ones((T, S), bool)
     inputs = [_t(rng, B, T, H * d), _t(rng, B, S, H * d), _t(rng, B, S, H * d)]
-    assert mg.gradcheck(lambda q, k, v: ScaledDotProductAttention.apply(q, k, v, mask=mask, scale=0.5, heads=H),
+    assert mg.gradcheck(lambda q, k, v: ScaledDotProductAttention.apply(q, k, v, mask=mask, scale=0.5, heads=H)[0],
                         inputs)
 
 
@@ -108,7 +107,7 @@ def test_additive_attention_equals_primitive_composite(backend):
     proj = rng.standard_normal((B, Dv))
     inputs = (query, w_q, keys_proj, v, values)
     with use_backend(backend):
-        fused = AdditiveAttention.apply(*inputs, mask=mask)
+        fused, _ = AdditiveAttention.apply(*inputs, mask=mask)
         (fused * proj).sum().backward()
     grads = [x.grad.copy() for x in inputs]
     for x in inputs:
