@@ -78,6 +78,8 @@ class ScaledDotProductAttention(Function):
         qh, kh, vh = (q, k, v) if heads is None else (_split_heads_view(x, heads) for x in (q, k, v))  # (B, H, T, d)
         scores = kernels.matmul(qh, _swap(kh))  # (..., Tq, Tk)
         scores *= scale
+        if mask is not None and np.broadcast_shapes(scores.shape, mask.shape) != scores.shape:
+            scores = np.broadcast_to(scores, np.broadcast_shapes(scores.shape, mask.shape)).copy()  # v's batch axes
         if mask is not None and mask.dtype == np.bool_:
             np.copyto(scores, -np.inf, where=~mask)  # the softmax kernel maps an all -inf row to zeros
         elif mask is not None:
@@ -106,6 +108,8 @@ class ScaledDotProductAttention(Function):
             dprobs = kernels.matmul(grad, _swap(v))  # (..., Tq, Tk)
             if keep is not None:
                 dprobs *= keep
+            if weights.shape != dprobs.shape:  # v had more batch axes than the scores
+                weights = np.ascontiguousarray(np.broadcast_to(weights, dprobs.shape))
             dscores = kernels.softmax_backward(weights, dprobs, -1)  # zero where masked (weights 0 there)
             dscores *= ctx.scale
             dq = kernels.matmul(dscores, k) if need_q else None  # (..., Tq, d)
