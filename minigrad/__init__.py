@@ -24,6 +24,11 @@ from .ops import (
     pad, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
     swapaxes, take_along_axis, tanh, transpose, unsqueeze, var, where,
 )
+from .ops.pointwise import (
+    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,
+    fmod, hypot, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square, tan,
+    trunc,
+)
 from .rng import manual_seed
 from .serialization import load, save
 from .tensor import Tensor
@@ -34,3 +39,4 @@ __version__ = "0.1.0"
 
 cat = concat  # PyTorch's names
 clamp = clip
+asin, acos, atan, atan2, asinh, acosh, atanh = arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh

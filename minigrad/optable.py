@@ -126,6 +126,27 @@ def has_ties(a: np.ndarray, *_, gap: float = 1e-3, **__) -> bool:
     return bool(np.any(np.diff(np.sort(a.reshape(-1))) < gap))
 
 
+def _near_integer(values: np.ndarray, gap: float = 1e-3) -> bool:
+    """True when some value is within ``gap`` of an integer: a jump of floor, ceil, trunc, round."""
+    return bool(np.any(np.abs(values - np.round(values)) < gap))
+
+
+def _near_origin(a: np.ndarray, b: np.ndarray, radius: float = 0.1) -> bool:
+    """True when some broadcast pair lies near (0, 0), where arctan2 and hypot have no derivative."""
+    return bool(np.any(np.hypot(*np.broadcast_arrays(a, b)) < radius))
+
+
+def _branch_cut(y: np.ndarray, x: np.ndarray) -> bool:
+    """arctan2 jumps by 2 pi across the negative x axis (y = 0, x < 0)."""
+    y, x = np.broadcast_arrays(y, x)
+    return bool(np.any((np.abs(y) < 1e-2) & (x < 0)))
+
+
+def _modulo_jump(a: np.ndarray, b: np.ndarray) -> bool:
+    """fmod/remainder jump where a / b crosses an integer and blow up for b near 0."""
+    return near(b, 0, gap=0.3) or _near_integer(a / np.where(np.abs(b) < 0.3, 1.0, b), gap=1e-2)
+
+
 def _no_spare_degree(a: np.ndarray, axis=None, ddof: int = 0, keepdims: bool = False) -> bool:
     # var divides by (count - ddof): no degree of freedom left means no finite value
     count = a.size if axis is None else int(np.prod([a.shape[i] for i in np.atleast_1d(axis)]))
@@ -236,6 +257,39 @@ OPS: list[OpEntry] = [
     OpEntry("relu", ops.relu, _UNARY, exclude=lambda a: near(a, 0)),
     OpEntry("gelu", ops.gelu,
             (ex((2, 3), approximate="none"), ex((), approximate="tanh"), ex((4,), approximate="tanh")), domain=(-4, 4)),
+    # elementwise math (minigrad.ops.pointwise)
+    OpEntry("sin", ops.sin, _UNARY, domain=(-4, 4)),
+    OpEntry("cos", ops.cos, _UNARY, domain=(-4, 4)),
+    OpEntry("tan", ops.tan, _UNARY, domain=(-1.2, 1.2)),
+    OpEntry("arcsin", ops.arcsin, _UNARY, domain=(-0.9, 0.9)),
+    OpEntry("arccos", ops.arccos, _UNARY, domain=(-0.9, 0.9)),
+    OpEntry("arctan", ops.arctan, _UNARY, domain=(-3, 3)),
+    OpEntry("sinh", ops.sinh, _UNARY),
+    OpEntry("cosh", ops.cosh, _UNARY),
+    OpEntry("arcsinh", ops.arcsinh, _UNARY, domain=(-3, 3)),
+    OpEntry("arccosh", ops.arccosh, _UNARY, domain=(1.1, 3)),
+    OpEntry("arctanh", ops.arctanh, _UNARY, domain=(-0.9, 0.9)),
+    OpEntry("log2", ops.log2, _UNARY, domain=(0.5, 3)),
+    OpEntry("log10", ops.log10, _UNARY, domain=(0.5, 3)),
+    OpEntry("log1p", ops.log1p, _UNARY, domain=(-0.5, 3)),
+    OpEntry("exp2", ops.exp2, _UNARY),
+    OpEntry("expm1", ops.expm1, _UNARY),
+    OpEntry("square", ops.square, _UNARY),
+    OpEntry("reciprocal", ops.reciprocal, _UNARY, exclude=lambda a: near(a, 0, gap=0.3)),
+    OpEntry("rsqrt", ops.rsqrt, _UNARY, domain=(0.5, 3)),
+    # piecewise constant: gradient 0 away from the jumps
+    OpEntry("sign", ops.sign, _UNARY, exclude=lambda a: near(a, 0)),
+    OpEntry("floor", ops.floor, _UNARY, exclude=lambda a: _near_integer(a)),
+    OpEntry("ceil", ops.ceil, _UNARY, exclude=lambda a: _near_integer(a)),
+    OpEntry("trunc", ops.trunc, _UNARY, exclude=lambda a: _near_integer(a)),
+    OpEntry("round", ops.round, (ex(()), ex((4,)), ex((2, 3), decimals=1)),
+            exclude=lambda a, decimals=0: _near_integer(a * 10.0 ** decimals + 0.5)),
+    OpEntry("arctan2", ops.arctan2, _BINARY, exclude=lambda y, x: _near_origin(y, x) or _branch_cut(y, x)),
+    OpEntry("hypot", ops.hypot, _BINARY, exclude=lambda a, b: _near_origin(a, b)),
+    OpEntry("logaddexp", ops.logaddexp, _BINARY),
+    OpEntry("copysign", ops.copysign, _BINARY, exclude=lambda a, b: near(a, 0) or near(b, 0)),
+    OpEntry("fmod", ops.fmod, _BINARY, domain=[(-3, 3), (-2, 2)], exclude=_modulo_jump),
+    OpEntry("remainder", ops.remainder, _BINARY, domain=[(-3, 3), (-2, 2)], exclude=_modulo_jump),
     # selection
     OpEntry("maximum", ops.maximum, _BINARY, exclude=lambda a, b: ties(a, b)),
     OpEntry("minimum", ops.minimum, _BINARY, exclude=lambda a, b: ties(a, b)),

@@ -301,9 +301,9 @@ def test_floordiv_and_mod_follow_numpy_outside_the_graph():
 
 
 @pytest.mark.parametrize(
-    "call", [lambda x: x // 2, lambda x: x % 2, lambda x: 7 // x, lambda x: 7.0 % x], ids=["x//2", "x%2", "7//x", "7%x"]
+    "call", [lambda x: x // 2, lambda x: 7 // x], ids=["x//2", "7//x"]
 )
-def test_floordiv_and_mod_refuse_operands_requiring_grad(call):
+def test_floordiv_refuses_operands_requiring_grad(call):
     x = mg.tensor([3.5, -2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="not differentiable"):
         call(x)

@@ -6,6 +6,11 @@ from .elementwise import (
 )
 from .linalg import matmul
 from .nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
+from .pointwise import (
+    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,
+    fmod, hypot, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square, tan,
+    trunc,
+)
 from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from .shape import (
     broadcast_to, chunk, concat, expand, flatten, getitem, pad, permute, reshape, split, squeeze, stack,
