@@ -29,6 +29,11 @@ from .ops.pointwise import (
     fmod, hypot, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square, tan,
     trunc,
 )
+from .ops.arrange import (
+    array_split, atleast_1d, atleast_2d, atleast_3d, diag, diagonal, dstack, flip, gather, hstack, masked_select,
+    meshgrid, moveaxis, nonzero, one_hot, put_along_axis, repeat, roll, scatter, scatter_add, tile, trace, tril,
+    triu, unflatten, vstack,
+)
 from .rng import manual_seed
 from .serialization import load, save
 from .tensor import Tensor

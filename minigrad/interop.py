@@ -164,9 +164,10 @@ def _clip(a, a_min=None, a_max=None, out=None, **kwargs):
 
 
 def _pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
-    if mode != "constant" or kwargs:
-        raise TypeError(f"np.pad(mode={mode!r}) is not supported on Tensors; minigrad pads with a constant")
-    return ops.pad(array, pad_width, value=constant_values)
+    if mode not in ("constant", "reflect", "edge", "wrap") or kwargs:
+        raise TypeError(f"np.pad(mode={mode!r}, {sorted(kwargs)}) is not supported on Tensors; minigrad pads with "
+                        "mode 'constant' (constant_values), 'reflect', 'edge' or 'wrap'")
+    return ops.pad(array, pad_width, value=constant_values, mode=mode)
 
 
 def _like(factory: Callable, name: str) -> Callable:
@@ -185,16 +186,6 @@ def _expand_dims(a, axis):
     for ax in sorted(ax % ndim for ax in axes):
         a = ops.unsqueeze(a, ax)
     return a
-
-
-def _moveaxis(a, source, destination):
-    """``np.moveaxis`` as a transpose."""
-    sources = [s % a.ndim for s in ((source,) if isinstance(source, (int, np.integer)) else source)]
-    destinations = [d % a.ndim for d in ((destination,) if isinstance(destination, (int, np.integer)) else destination)]
-    order = [n for n in range(a.ndim) if n not in sources]
-    for d, s in sorted(zip(destinations, sources)):
-        order.insert(d, s)
-    return ops.transpose(a, axes=tuple(order))
 
 
 def _inspect(function: Callable) -> Callable:
@@ -226,7 +217,24 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.swapaxes: lambda a, axis1, axis2: ops.swapaxes(a, axis1, axis2),
     np.squeeze: lambda a, axis=None: ops.squeeze(a, axis),
     np.expand_dims: lambda a, axis: _expand_dims(a, axis),
-    np.moveaxis: lambda a, source, destination: _moveaxis(a, source, destination),
+    np.moveaxis: lambda a, source, destination: ops.moveaxis(a, source, destination),
+    np.flip: lambda m, axis=None: ops.flip(m, axis),
+    np.roll: lambda a, shift, axis=None: ops.roll(a, shift, axis),
+    np.repeat: lambda a, repeats, axis=None: ops.repeat(a, repeats, axis),
+    np.tile: lambda A, reps: ops.tile(A, reps),
+    np.atleast_1d: ops.atleast_1d,
+    np.atleast_2d: ops.atleast_2d,
+    np.atleast_3d: ops.atleast_3d,
+    np.tril: lambda m, k=0: ops.tril(m, k),
+    np.triu: lambda m, k=0: ops.triu(m, k),
+    np.diag: lambda v, k=0: ops.diag(v, k),
+    np.diagonal: lambda a, offset=0, axis1=0, axis2=1: ops.diagonal(a, offset, axis1, axis2),
+    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: ops.trace(a, offset, axis1, axis2),
+    np.meshgrid: lambda *xi, indexing="xy": ops.meshgrid(*xi, indexing=indexing),
+    np.hstack: lambda tup, dtype=None, casting="same_kind": ops.hstack(list(tup)),
+    np.vstack: lambda tup, dtype=None, casting="same_kind": ops.vstack(list(tup)),
+    np.dstack: lambda tup: ops.dstack(list(tup)),
+    np.array_split: lambda ary, indices_or_sections, axis=0: ops.array_split(ary, indices_or_sections, axis),
     np.isneginf: lambda x, out=None: _constant(np.isneginf(_data(x))),
     np.isposinf: lambda x, out=None: _constant(np.isposinf(_data(x))),
     np.broadcast_to: lambda array, shape, subok=False: ops.broadcast_to(array, shape),

@@ -201,6 +201,20 @@ def _stack(*tensors: Tensor, axis: int = 0) -> Tensor:
     return ops.stack(list(tensors), axis=axis)
 
 
+def _joined(op_name: str) -> Callable[..., Tensor]:
+    """``hstack``/``vstack``/``dstack`` with their tensors given one per input."""
+    return lambda *tensors: getattr(ops, op_name)(list(tensors))
+
+
+def _scatter_src(op_name: str) -> Callable[..., Tensor]:
+    """``scatter``/``scatter_add`` with the source as the second tensor input."""
+    return lambda a, src, axis, index: getattr(ops, op_name)(a, axis, index, src)
+
+
+def _put_along_axis(arr: Tensor, values: Tensor, indices: np.ndarray, axis: int) -> Tensor:
+    return ops.put_along_axis(arr, indices, values, axis)
+
+
 def _embedding(weight: Tensor, indices: np.ndarray, padding_idx: int | None = None) -> Tensor:
     # The padding row gets no gradient by design (PyTorch's rule), so finite differences
     # would disagree there: lookups of the padding row are masked out of the output.
@@ -290,6 +304,24 @@ OPS: list[OpEntry] = [
     OpEntry("copysign", ops.copysign, _BINARY, exclude=lambda a, b: near(a, 0) or near(b, 0)),
     OpEntry("fmod", ops.fmod, _BINARY, domain=[(-3, 3), (-2, 2)], exclude=_modulo_jump),
     OpEntry("remainder", ops.remainder, _BINARY, domain=[(-3, 3), (-2, 2)], exclude=_modulo_jump),
+    # activations (minigrad.ops.activations); kinks excluded, second derivatives jump there too
+    OpEntry("leaky_relu", ops.leaky_relu, (ex((2, 3)), ex((), negative_slope=0.2), ex((4,), negative_slope=-0.5)),
+            exclude=lambda a, **_: near(a, 0)),
+    OpEntry("elu", ops.elu, (ex((2, 3)), ex((4,), alpha=0.5), ex((), alpha=2.0)), exclude=lambda a, **_: near(a, 0)),
+    OpEntry("selu", ops.selu, _UNARY, exclude=lambda a: near(a, 0)),
+    OpEntry("celu", ops.celu, (ex((2, 3)), ex((4,), alpha=0.5), ex((), alpha=2.0)), exclude=lambda a, **_: near(a, 0)),
+    OpEntry("hardtanh", ops.hardtanh, (ex((2, 3)), ex((5,), min_val=-0.5, max_val=1.5)), domain=(-3, 3),
+            exclude=lambda a, min_val=-1.0, max_val=1.0: near(a, min_val, max_val)),
+    OpEntry("relu6", ops.relu6, _UNARY, domain=(-2, 8), exclude=lambda a: near(a, 0, 6)),
+    OpEntry("hardsigmoid", ops.hardsigmoid, _UNARY, domain=(-5, 5), exclude=lambda a: near(a, -3, 3)),
+    OpEntry("hardswish", ops.hardswish, _UNARY, domain=(-5, 5), exclude=lambda a: near(a, -3, 3)),
+    OpEntry("softplus", ops.softplus, (ex((2, 3)), ex((4,), beta=2.0, threshold=1.0), ex((), beta=0.5)),
+            domain=(-3, 3), exclude=lambda a, beta=1.0, threshold=20.0: near(a * beta, threshold, gap=1e-2)),
+    OpEntry("softsign", ops.softsign, _UNARY, exclude=lambda a: near(a, 0)),
+    OpEntry("silu", ops.silu, _UNARY, domain=(-4, 4)),
+    OpEntry("mish", ops.mish, _UNARY, domain=(-4, 4)),
+    OpEntry("logsigmoid", ops.logsigmoid, _UNARY, domain=(-4, 4)),
+    OpEntry("softmin", ops.softmin, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((), axis=0))),
     # selection
     OpEntry("maximum", ops.maximum, _BINARY, exclude=lambda a, b: ties(a, b)),
     OpEntry("minimum", ops.minimum, _BINARY, exclude=lambda a, b: ties(a, b)),
@@ -365,6 +397,36 @@ OPS: list[OpEntry] = [
 ]
 
 ENTRIES: dict[str, OpEntry] = {entry.name: entry for entry in OPS}
+
+# The backward rule of each entry as a short formula, shown by minigrad.viz and `minigrad trace`.
+# Names: inputs x (one) or a, b (two), output y, the gradient reaching the output dy, and what
+# is sent to each input dx, da, db (before the engine sums broadcast axes back to the input's shape).
+FORMULAS: dict[str, str] = {
+    "add": "da = dy;  db = dy", "sub": "da = dy;  db = -dy", "mul": "da = dy * b;  db = dy * a",
+    "div": "da = dy / b;  db = -dy * a / b**2", "pow": "da = dy * b * a**(b - 1);  db = dy * y * log(a)",
+    "neg": "dx = -dy", "matmul": "da = dy @ b.T;  db = a.T @ dy",
+    "exp": "dx = dy * y", "log": "dx = dy / x", "sqrt": "dx = dy / (2 * y)", "abs": "dx = dy * sign(x)",
+    "tanh": "dx = dy * (1 - y**2)", "erf": "dx = dy * 2 / sqrt(pi) * exp(-x**2)",
+    "sigmoid": "dx = dy * y * (1 - y)", "relu": "dx = dy * (x > 0)", "gelu": "dx = dy * d/dx[x * Phi(x)]",
+    "maximum": "da = dy * (a > b);  db = dy * (b > a)", "minimum": "da = dy * (a < b);  db = dy * (b < a)",
+    "clip": "dx = dy * (a_min <= x <= a_max)", "where": "da = dy * condition;  db = dy * ~condition",
+    "masked_fill": "dx = dy * ~mask", "astype": "dx = dy (cast back)",
+    "sum": "dx = broadcast(dy)", "mean": "dx = broadcast(dy) / n", "max": "dx = dy * (x == y)",
+    "min": "dx = dy * (x == y)", "var": "dx = dy * 2 * (x - mean(x)) / (n - ddof)",
+    "std": "dx = dy * (x - mean(x)) / ((n - ddof) * y)", "logsumexp": "dx = dy * exp(x - y)",
+    "softmax": "dx = y * (dy - sum(dy * y, axis))", "log_softmax": "dx = dy - exp(y) * sum(dy, axis)",
+    "reshape": "dx = reshape(dy, x.shape)", "transpose": "dx = transpose(dy, inverse axes)",
+    "permute": "dx = permute(dy, inverse axes)", "swapaxes": "dx = swapaxes(dy, axis1, axis2)",
+    "squeeze": "dx = reshape(dy, x.shape)", "unsqueeze": "dx = reshape(dy, x.shape)",
+    "expand": "dx = sum(dy over the expanded axes)", "broadcast_to": "dx = sum(dy over the broadcast axes)",
+    "flatten": "dx = reshape(dy, x.shape)", "getitem": "dx = zeros_like(x); dx[index] += dy",
+    "take_along_axis": "dx = zeros_like(x); dx[indices] += dy", "concat": "dx_i = dy[the slice of input i]",
+    "stack": "dx_i = dy[i along axis]", "split": "dx = concat(dy_1, dy_2, ...)", "chunk": "dx = concat(dy_1, ...)",
+    "pad": "dx = dy[the unpadded region]", "cross_entropy": "dx = dy * (softmax(x) - onehot(target)) / n",
+    "nll_loss": "dx = -dy * onehot(target) / n", "mse_loss": "da = dy * 2 * (a - b) / n;  db = -da",
+    "embedding": "dW = zeros_like(W); dW[indices] += dy", "layer_norm": "dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std",
+    "linear": "dx = dy @ W;  dW = dy.T @ x;  db = sum(dy, axis=0)", "dropout": "dx = dy * mask / (1 - p)",
+}
 
 # Public ops whose output carries no gradient, listed explicitly (HIPS autograd style).
 NON_DIFFERENTIABLE: dict[str, str] = {

@@ -559,6 +559,28 @@ class Tensor:
     @numpy_spelling
     def split(self, sections_or_indices, axis: int = 0): return ops.split(self, sections_or_indices, axis)
     @numpy_spelling
+    def flip(self, axis=None): return ops.flip(self, axis)
+    @numpy_spelling
+    def roll(self, shift, axis=None): return ops.roll(self, shift, axis)
+    @numpy_spelling
+    def repeat(self, repeats, axis=None): return ops.repeat(self, repeats, axis)  # NumPy's repeat, not torch's (tile)
+    def tile(self, reps): return ops.tile(self, reps)
+    def moveaxis(self, source, destination): return ops.moveaxis(self, source, destination)
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1): return ops.diagonal(self, offset, axis1, axis2)
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1): return ops.trace(self, offset, axis1, axis2)
+    def tril(self, k: int = 0): return ops.tril(self, k)
+    def triu(self, k: int = 0): return ops.triu(self, k)
+    @numpy_spelling
+    def unflatten(self, axis: int, sizes): return ops.unflatten(self, axis, sizes)
+    @numpy_spelling
+    def gather(self, axis: int, index): return ops.gather(self, axis, index)
+    @numpy_spelling
+    def scatter(self, axis: int, index, src): return ops.scatter(self, axis, index, src)
+    @numpy_spelling
+    def scatter_add(self, axis: int, index, src): return ops.scatter_add(self, axis, index, src)
+    def masked_select(self, mask): return ops.masked_select(self, mask)
+    def nonzero(self): return ops.nonzero(self)
+    @numpy_spelling
     def chunk(self, chunks: int, axis: int = 0): return ops.chunk(self, chunks, axis)
     def matmul(self, other): return ops.matmul(self, other)
 

@@ -263,7 +263,145 @@ def _pad(draw):
     shape = draw(shapes(min_dims=1))
     pair = st.tuples(st.integers(0, 2), st.integers(0, 2))
     width = draw(st.lists(pair, min_size=len(shape), max_size=len(shape)).map(tuple))
-    return (shape,), {"pad_width": width, "value": draw(st.floats(-1, 1))}
+    mode = draw(st.sampled_from(["constant", "reflect", "edge", "wrap", "replicate", "circular"]))
+    return (shape,), {"pad_width": width, "value": draw(st.floats(-1, 1)), "mode": mode}
+
+
+def _some_axes(shape: tuple) -> st.SearchStrategy:
+    """None, one axis (possibly negative) or a tuple of distinct axes of ``shape``."""
+    choices = [st.none()]
+    if shape:
+        choices += [st.integers(-len(shape), len(shape) - 1),
+                    st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True).map(tuple)]
+    return st.one_of(*choices)
+
+
+@st.composite
+def _flip(draw):
+    shape = draw(shapes())
+    return (shape,), {"axis": draw(_some_axes(shape))}
+
+
+@st.composite
+def _roll(draw):
+    shape = draw(shapes())
+    axis = draw(_some_axes(shape))
+    count = len(axis) if isinstance(axis, tuple) else 1
+    shift = tuple(draw(st.lists(st.integers(-5, 5), min_size=count, max_size=count)))
+    return (shape,), {"shift": shift[0] if count == 1 and draw(st.booleans()) else shift, "axis": axis}
+
+
+@st.composite
+def _repeat(draw):
+    shape = draw(shapes())
+    if not shape or draw(st.booleans()):
+        return (shape,), {"repeats": draw(st.integers(0, 3))}
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return (shape,), {"repeats": draw(int_array((shape[axis],), 0, 2)), "axis": axis}
+
+
+@st.composite
+def _tile(draw):
+    return (draw(shapes(max_side=3)),), {"reps": tuple(draw(st.lists(st.integers(0, 2), min_size=1, max_size=3)))}
+
+
+@st.composite
+def _moveaxis(draw):
+    shape = draw(shapes(min_dims=1))
+    n = draw(st.integers(1, len(shape)))
+    source = draw(st.permutations(range(len(shape))))[:n]
+    destination = draw(st.permutations(range(len(shape))))[:n]
+    return (shape,), {"source": tuple(source), "destination": tuple(destination)}
+
+
+@st.composite
+def _unflatten(draw):
+    shape = list(draw(shapes(min_dims=1)))
+    axis = draw(st.integers(0, len(shape) - 1))
+    inner = draw(st.integers(1, 3))
+    shape[axis] *= inner
+    return (tuple(shape),), {"axis": axis, "sizes": (-1, inner)}
+
+
+def _joined(min_dims: int):
+    """Shapes that ``hstack``/``vstack``/``dstack`` accept: equal but for the joining axis."""
+    @st.composite
+    def draw_shapes(draw):
+        base = draw(shapes(max_side=3))
+        n = draw(st.integers(1, 3))
+        if len(base) < min_dims:
+            return (base,) * n, {}
+        axis = {1: 0 if len(base) == 1 else 1, 2: 0, 3: 2}[min_dims]
+        out = []
+        for _ in range(n):
+            s = list(base)
+            s[axis] = draw(st.integers(1, 3))
+            out.append(tuple(s))
+        return tuple(out), {}
+
+    return draw_shapes()
+
+
+@st.composite
+def _array_split(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return (shape,), {"sections_or_indices": draw(st.integers(1, 5)), "axis": axis}
+
+
+@st.composite
+def _meshgrid(draw):
+    n = draw(st.integers(1, 3))
+    return tuple((draw(st.integers(1, 3)),) for _ in range(n)), {"indexing": draw(st.sampled_from(["xy", "ij"]))}
+
+
+@st.composite
+def _triangle(draw):
+    return (draw(shapes(min_dims=2)),), {"k": draw(st.integers(-3, 3))}
+
+
+@st.composite
+def _diagonal(draw):
+    shape = draw(shapes(min_dims=2))
+    axis1, axis2 = draw(st.permutations(range(len(shape))))[:2]
+    return (shape,), {"offset": draw(st.integers(-3, 3)), "axis1": axis1, "axis2": axis2}
+
+
+@st.composite
+def _diag(draw):
+    return (draw(shapes(min_dims=1, max_dims=2)),), {"k": draw(st.integers(-2, 2))}
+
+
+@st.composite
+def _gather(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, 4)) if i == axis else draw(st.integers(1, s)) for i, s in enumerate(shape))
+    return (shape,), {"axis": axis, "index": draw(int_array(index_shape, -shape[axis], shape[axis] - 1))}
+
+
+@st.composite
+def _scatter(draw):
+    """A target, an index no larger than it outside ``axis``, and a source at least the index's size."""
+    (shape,), kwargs = draw(_gather())
+    src = tuple(n + draw(st.integers(0, 1)) for n in kwargs["index"].shape)
+    return (shape, src), kwargs
+
+
+@st.composite
+def _put_along_axis(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, 3)) if i == axis else draw(st.sampled_from([1, s])) for i, s in enumerate(shape))
+    values_shape = draw(st.sampled_from([index_shape, (), index_shape[-1:]]))
+    return (shape, values_shape), {"indices": draw(int_array(index_shape, 0, shape[axis] - 1)), "axis": axis}
+
+
+@st.composite
+def _masked_select(draw):
+    shape = draw(shapes())
+    mask_shape = shape[draw(st.integers(0, len(shape))):]
+    return (shape,), {"mask": draw(hnp.arrays(np.bool_, mask_shape))}
 
 
 @st.composite
@@ -368,6 +506,23 @@ STRATEGIES: dict[str, Draw] = {
     "copysign": binary(),
     "fmod": binary(),
     "remainder": binary(),
+    # activations
+    "leaky_relu": with_kwargs(shapes(), lambda s: st.fixed_dictionaries(
+        {"negative_slope": st.sampled_from([0.01, 0.2, -0.5])})),
+    "elu": with_kwargs(shapes(), lambda s: st.fixed_dictionaries({"alpha": st.sampled_from([1.0, 0.5, 2.0])})),
+    "selu": unary(),
+    "celu": with_kwargs(shapes(), lambda s: st.fixed_dictionaries({"alpha": st.sampled_from([1.0, 0.5, 2.0])})),
+    "hardtanh": with_kwargs(shapes(), lambda s: st.sampled_from([{}, {"min_val": -0.5, "max_val": 1.5}])),
+    "relu6": unary(),
+    "hardsigmoid": unary(),
+    "hardswish": unary(),
+    "softplus": with_kwargs(shapes(), lambda s: st.fixed_dictionaries(
+        {"beta": st.sampled_from([1.0, 2.0, 0.5]), "threshold": st.sampled_from([20.0, 1.0])})),
+    "softsign": unary(),
+    "silu": unary(),
+    "mish": unary(),
+    "logsigmoid": unary(),
+    "softmin": with_kwargs(shapes(), one_axis),
     # selection
     "maximum": binary(),
     "minimum": binary(),

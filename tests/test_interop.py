@@ -144,7 +144,7 @@ def test_a_numpy_function_without_a_minigrad_op_is_a_type_error_naming_it(call, 
     (lambda t: np.exp(t, dtype=np.float32), r"np.exp\(..., dtype=...\) is not supported"),
     (lambda t: np.sum(t, out=np.empty(())), r"np.sum: \['out'\] not supported"),
     (lambda t: np.where(t > 0), r"np.where\(condition\) with one argument"),
-    (lambda t: np.pad(t, 1, mode="reflect"), r"np.pad\(mode='reflect'\) is not supported"),
+    (lambda t: np.pad(t, 1, mode="symmetric"), r"np.pad\(mode='symmetric', \[\]\) is not supported"),
 ])
 def test_what_would_leave_the_graph_is_refused_with_one_line(call, message):
     with pytest.raises(TypeError, match=message):
@@ -154,3 +154,35 @@ def test_what_would_leave_the_graph_is_refused_with_one_line(call, message):
 def test_asarray_still_gives_the_data_without_the_graph():
     t = mg.tensor(A, requires_grad=True)
     assert np.asarray(t) is t.data and np.array(t).tolist() == A.tolist()
+
+
+# NumPy functions on shape and indexing: the same call on the ndarray and on the Tensor agree in value,
+# and the Tensor's result carries the graph (its gradient is checked by tests/test_gradients.py).
+SAME_AS_NUMPY = [
+    ("flip", lambda x: np.flip(x, 1)),
+    ("roll", lambda x: np.roll(x, (1, -1), axis=(0, 1))),
+    ("repeat", lambda x: np.repeat(x, [1, 0, 2], axis=1)),
+    ("tile", lambda x: np.tile(x, (2, 1, 2))),
+    ("moveaxis", lambda x: np.moveaxis(x, 0, -1)),
+    ("atleast_3d", lambda x: np.atleast_3d(x)),
+    ("tril", lambda x: np.tril(x, 1)),
+    ("triu", lambda x: np.triu(x, -1)),
+    ("diag", lambda x: np.diag(np.diag(x, 1), -1)),
+    ("diagonal", lambda x: np.diagonal(x, offset=-1, axis1=1, axis2=0)),
+    ("trace", lambda x: np.trace(x, 1)),
+    ("meshgrid", lambda x: np.meshgrid(x[0], x[1, :2])[1]),
+    ("hstack", lambda x: np.hstack([x, x[:, :1]])),
+    ("vstack", lambda x: np.vstack([x, x[0]])),
+    ("dstack", lambda x: np.dstack([x, x])),
+    ("array_split", lambda x: np.array_split(x, 2, axis=1)[0]),
+    ("pad reflect", lambda x: np.pad(x, ((1, 1), (2, 0)), mode="reflect")),
+    ("pad edge", lambda x: np.pad(x, 2, mode="edge")),
+    ("pad wrap", lambda x: np.pad(x, ((0, 3), (1, 4)), mode="wrap")),
+]
+
+
+@pytest.mark.parametrize("call", [c[1] for c in SAME_AS_NUMPY], ids=[c[0] for c in SAME_AS_NUMPY])
+def test_shape_functions_give_numpys_values_and_keep_the_graph(call):
+    out = call(mg.tensor(A, requires_grad=True))
+    assert isinstance(out, mg.Tensor) and out.requires_grad
+    np.testing.assert_array_equal(out.data, call(A))

@@ -12,6 +12,11 @@ from .pointwise import (
     trunc,
 )
 from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .arrange import (
+    array_split, atleast_1d, atleast_2d, atleast_3d, diag, diagonal, dstack, flip, gather, hstack, masked_select,
+    meshgrid, moveaxis, nonzero, one_hot, put_along_axis, repeat, roll, scatter, scatter_add, tile, trace, tril,
+    triu, unflatten, vstack,
+)
 from .shape import (
     broadcast_to, chunk, concat, expand, flatten, getitem, pad, permute, reshape, split, squeeze, stack,
     swapaxes, take_along_axis, transpose, unsqueeze,

@@ -268,9 +268,27 @@ class Pad(Function):
         return np.pad(t, ctx.pad_width)
 
 
-def pad(a, pad_width, value: float = 0.0) -> Tensor:
-    """Constant padding with NumPy's ``pad_width``: per-axis ``(before, after)`` pairs
-    (an int or a single pair applies to every axis)."""
+_PAD_MODES = {"reflect": "reflect", "edge": "edge", "replicate": "edge", "wrap": "wrap", "circular": "wrap"}
+
+
+def _pad_by_index(a, widths: tuple, mode: str) -> Tensor:
+    """``numpy.pad`` modes that copy elements of ``a``: the source index of each output element
+    along an axis is ``numpy.pad(arange(n), width, mode)``, so padding is indexing."""
+    numpy_mode = _PAD_MODES[mode]
+    out = a
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            n = a.shape[axis]
+            if n == 0:
+                raise ShapeError(f"pad: mode {mode!r} cannot pad axis {axis} of length 0 (shape {a.shape})")
+            out = getitem(out, (slice(None),) * axis + (np.pad(np.arange(n), (before, after), mode=numpy_mode),))
+    return out
+
+
+def pad(a, pad_width, value: float = 0.0, mode: str = "constant") -> Tensor:
+    """Padding with NumPy's ``pad_width``: per-axis ``(before, after)`` pairs (an int or a single
+    pair applies to every axis). ``mode``: "constant" (``value``), or NumPy's "reflect", "edge"
+    and "wrap" (PyTorch's "replicate" and "circular" are accepted as their other names)."""
     a = float_array(a)
     if a.ndim == 0:
         raise ShapeError("pad: a 0-d tensor has no axes to pad")
@@ -280,7 +298,12 @@ def pad(a, pad_width, value: float = 0.0) -> Tensor:
         raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {a.shape}") from None
     if (widths < 0).any():
         raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
-    return Pad.apply(a, pad_width=tuple(map(tuple, widths.tolist())), value=value)
+    widths = tuple(map(tuple, widths.tolist()))
+    if mode == "constant":
+        return Pad.apply(a, pad_width=widths, value=value)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant' or one of {sorted(_PAD_MODES)}, got {mode!r}")
+    return _pad_by_index(a, widths, mode)
 
 
 # ---------------------------------------------------------------- splitting (slices of the input)

@@ -1,0 +1,75 @@
+"""Shape, indexing, linear-algebra and convolution ops against PyTorch, float64: values and the
+gradient of sum(out * P) for a fixed random P, on the same inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+
+torch = pytest.importorskip("torch", reason="PyTorch is an optional test oracle: pip install torch==2.13.0")
+pytestmark = pytest.mark.torch
+
+I = np.array  # index arrays
+
+
+def _agree(mg_call, torch_call, *shapes, seed=0):
+    """Both calls on the same float64 inputs: equal values and equal gradients of sum(out * P)."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(-2, 2, size=s) for s in shapes]
+    ours = [mg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, want = mg_call(*ours), torch_call(*theirs)
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weights = rng.standard_normal(out.shape)
+    (out * mg.tensor(weights)).sum().backward()
+    (want * torch.tensor(weights)).sum().backward()
+    for o, t in zip(ours, theirs):
+        expected = np.zeros(o.shape) if t.grad is None else t.grad.numpy()  # torch: None for an unused input
+        np.testing.assert_allclose(0 if o.grad is None else o.grad, expected, rtol=1e-10, atol=1e-12)
+
+
+IDX = I([[0, 3, 3], [2, 0, 1]])
+CASES = [
+    ("flip", lambda a: mg.flip(a, (0, 1)), lambda a: torch.flip(a, (0, 1)), (3, 4)),
+    ("roll", lambda a: mg.roll(a, (1, -2), (0, 1)), lambda a: torch.roll(a, (1, -2), (0, 1)), (3, 4)),
+    ("tile", lambda a: mg.tile(a, (2, 3)), lambda a: a.repeat(2, 3), (3, 4)),
+    ("repeat", lambda a: mg.repeat(a, 2, axis=1), lambda a: torch.repeat_interleave(a, 2, dim=1), (3, 4)),
+    ("tril", lambda a: mg.tril(a, 1), lambda a: torch.tril(a, 1), (3, 4)),
+    ("triu", lambda a: mg.triu(a, -1), lambda a: torch.triu(a, -1), (3, 4)),
+    ("diagonal", lambda a: mg.diagonal(a, 1, 0, 2), lambda a: torch.diagonal(a, 1, 0, 2), (3, 2, 4)),
+    ("trace", lambda a: mg.trace(a), lambda a: torch.trace(a), (3, 4)),
+    ("diag", lambda a: mg.diag(a, -1), lambda a: torch.diag(a, -1), (3,)),
+    ("unflatten", lambda a: mg.unflatten(a, 1, (2, 2)), lambda a: a.unflatten(1, (2, 2)), (3, 4)),
+    ("gather", lambda a: mg.gather(a, 1, IDX), lambda a: torch.gather(a, 1, torch.tensor(IDX)), (3, 4)),
+    ("scatter_add", lambda a, s: mg.scatter_add(a, 1, IDX, s),
+     lambda a, s: torch.scatter_add(a, 1, torch.tensor(IDX), s), (3, 4), (2, 3)),
+    ("scatter", lambda a, s: mg.scatter(a, 0, I([[0, 2, 1, 1]]), s),
+     lambda a, s: torch.scatter(a, 0, torch.tensor(I([[0, 2, 1, 1]])), s), (3, 4), (1, 4)),
+    ("masked_select", lambda a: mg.masked_select(a, I([True, False, True, True])),
+     lambda a: torch.masked_select(a, torch.tensor([True, False, True, True])), (3, 4)),
+    ("meshgrid_ij", lambda a, b: mg.meshgrid(a, b, indexing="ij")[1],
+     lambda a, b: torch.meshgrid(a, b, indexing="ij")[1], (3,), (2,)),
+    ("pad_reflect", lambda a: mg.pad(a, ((0, 0), (0, 0), (2, 1)), mode="reflect"),
+     lambda a: torch.nn.functional.pad(a, (2, 1), mode="reflect"), (2, 3, 4)),
+    ("pad_replicate", lambda a: mg.pad(a, ((0, 0), (0, 0), (3, 1)), mode="replicate"),
+     lambda a: torch.nn.functional.pad(a, (3, 1), mode="replicate"), (2, 3, 4)),
+    ("pad_circular", lambda a: mg.pad(a, ((0, 0), (0, 0), (1, 2)), mode="circular"),
+     lambda a: torch.nn.functional.pad(a, (1, 2), mode="circular"), (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("mg_call,torch_call,shapes", [(c[1], c[2], c[3:]) for c in CASES], ids=[c[0] for c in CASES])
+def test_values_and_gradients_match_pytorch(mg_call, torch_call, shapes):
+    _agree(mg_call, torch_call, *shapes)
+
+
+def test_one_hot_and_nonzero_match_pytorch():
+    idx = I([[0, 3], [2, 2]])
+    np.testing.assert_array_equal(mg.one_hot(idx, 5).data, torch.nn.functional.one_hot(torch.tensor(idx), 5).numpy())
+    assert mg.one_hot(idx).shape == (2, 2, 4)
+    a = I([[0.0, 1.5], [2.0, 0.0]])
+    rows, cols = mg.nonzero(mg.tensor(a))
+    np.testing.assert_array_equal(np.stack([rows.data, cols.data], 1), torch.nonzero(torch.tensor(a)).numpy())
