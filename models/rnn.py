@@ -26,17 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import Function, Tensor, concat, kernels, stack, tanh, zeros
-from minigrad.kernels.attention import additive_attention_backward, additive_attention_forward
+from minigrad import Tensor, concat, stack, tanh, zeros
+from minigrad import functional as F
 from minigrad.nn import GRU, LSTM, Dropout, Embedding, GRUCell, Linear, LSTMCell, ModuleList
-from minigrad.nn._cell_math import CELLS as CELL_MATH
-from minigrad.nn._cell_math import CellMath
 from minigrad.rng import default_generator
 
 from .attention import LUONG_SCORES, BahdanauAttention, LuongAttention
 from .base import Seq2Seq, TokensLike, as_tokens, check_int, check_probability, linear_parameters
 
 CELLS = ("gru", "lstm")
+GATES = {"gru": 3, "lstm": 4}  # G: the rows of W_ih and W_hh are G * hidden_dim
 ATTENTIONS = (None, "bahdanau", "luong")
 
 
@@ -76,7 +75,7 @@ def rnn_parameter_count(config: RNNConfig, src_vocab_size: int, tgt_vocab_size: 
     E, H, L = config.embed_dim, config.hidden_dim, config.num_layers
     D = 2 if config.bidirectional else 1
     enc_dim = D * H
-    gates = CELL_MATH[config.cell].gates
+    gates = GATES[config.cell]
     count = (src_vocab_size + tgt_vocab_size) * E + _recurrent_parameters(gates, E, H, L, D)
     if config.bidirectional:
         count += linear_parameters(enc_dim, H) * (2 if config.cell == "lstm" else 1)  # bridge_h (and bridge_c)
@@ -104,121 +103,6 @@ def _recurrent_parameters(gates: int, input_size: int, hidden_size: int, num_lay
     first = _cell_parameters(gates, input_size, hidden_size)
     rest = _cell_parameters(gates, directions * hidden_size, hidden_size)
     return directions * (first + (num_layers - 1) * rest)
-
-
-class BahdanauDecoder(Function):
-    """The whole teacher-forced decoder of ``rnn-attn`` (one layer) as one graph node.
-
-    For t = 0..T-1, with s_{-1} = h0 (and c0 for the LSTM)::
-
-        c_t = additive_attention(query = s_{t-1}, keys_proj, v, keys, mask)   (B, Dk)
-        s_t = cell([emb_t; c_t], s_{t-1})                                      (B, H)
-        features_t = [s_t; c_t]                                                (B, H + Dk)
-
-    exactly what ``RNNSeq2Seq._step`` computes step by step (tested equal, values and
-    gradients, in tests/perf/test_fused_decoder.py). Done as one node, the embedding part of
-    the input projection is one matmul for all steps, s_{t-1} meets W_hh and W_q in one
-    product per step, and every weight gradient is one matmul over all B*T rows after the
-    backward loop; the graph has one node instead of about six per step.
-
-    Inputs: emb (B, T, E); h0 (B, H); c0 (B, H) or None (LSTM: zeros); w_ih (G*H, E + Dk)
-    whose first E columns read the embedding; w_hh (G*H, H); b_ih, b_hh (G*H,) or None;
-    w_q (A, H) (``query_proj.weight``); keys_proj (B, S, A) (``precompute(keys)``); v (1, A);
-    keys (B, S, Dk). Constants: ``mask`` (B, S) bool or None, ``cell`` (a ``CellMath``),
-    ``weights_out`` a list that receives the attention weights (B, T, S).
-    Output: features (B, T, H + Dk).
-    """
-
-    @staticmethod
-    def forward(ctx, emb, h0, c0, w_ih, w_hh, b_ih, b_hh, w_q, keys_proj, v, keys, mask=None,
-                cell: CellMath = CELL_MATH["gru"], weights_out=None):
-        B, T, E = emb.shape
-        GH, H = w_hh.shape
-        A, S, Dk = w_q.shape[0], keys.shape[1], keys.shape[2]
-        dtype = np.result_type(emb.dtype, w_ih.dtype)
-        keys = np.ascontiguousarray(keys, dtype=dtype)  # read every step by the attention kernel
-        keys_proj = np.ascontiguousarray(keys_proj, dtype=dtype)
-        w_e, w_c = w_ih[:, :E], w_ih[:, E:]
-        gi_emb = kernels.matmul(emb.reshape(B * T, E), w_e.T).reshape(B, T, GH)  # all steps at once
-        if b_ih is not None:
-            gi_emb += b_ih
-        w_hq = np.concatenate([w_hh, w_q], axis=0)  # (GH + A, H): s_{t-1} meets both in one product
-        state = (np.zeros((B, H), dtype) if h0 is None else h0,)
-        if cell.states == 2:
-            state += (np.zeros((B, H), dtype) if c0 is None else c0,)
-        out = np.empty((B, T, H + Dk), dtype)
-        h_prev = np.empty((B, T, H), dtype)  # s_{t-1} per step, for the weight gradients
-        weights = np.empty((B, T, S), dtype)
-        caches, hiddens = [None] * T, [None] * T
-        for t in range(T):
-            h_prev[:, t] = state[0]
-            hq = kernels.matmul(state[0], w_hq.T)  # (B, GH + A)
-            gh = hq[:, :GH] + b_hh if b_hh is not None else np.ascontiguousarray(hq[:, :GH])
-            context, weights[:, t], hiddens[t] = additive_attention_forward(keys_proj, hq[:, GH:], v[0], keys, mask)
-            gi = kernels.matmul(context, w_c.T)  # (B, GH)
-            gi += gi_emb[:, t]
-            state, caches[t] = cell.step(gi, gh, state)
-            out[:, t, :H] = state[0]
-            out[:, t, H:] = context
-        ctx.save_for_backward(emb, w_ih, w_hh, w_q, v, keys, h_prev, out, weights, caches, hiddens)
-        ctx.cell = cell
-        if weights_out is not None:
-            weights_out.append(weights)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        emb, w_ih, w_hh, w_q, v, keys, h_prev, out, weights, caches, hiddens = ctx.saved
-        cell = ctx.cell
-        need = ctx.needs_input_grad
-        B, T, E = emb.shape
-        GH, H = w_hh.shape
-        A = w_q.shape[0]
-        w_c = w_ih[:, E:]
-        dtype = out.dtype
-        dgi = np.empty((B, T, GH), dtype)
-        dgh = dgi if cell.shared else np.empty((B, T, GH), dtype)
-        dq = np.empty((B, T, A), dtype)
-        dkeys = np.zeros(keys.shape, dtype) if need[10] else None
-        dkeys_proj = np.zeros(keys.shape[:2] + (A,), dtype)
-        dv = np.zeros(A, dtype)
-        dstate = tuple(np.zeros((B, H), dtype) for _ in range(cell.states))
-        for t in range(T - 1, -1, -1):
-            ds = (dstate[0] + grad[:, t, :H],) + dstate[1:]
-            dgi_t, dgh_t, direct = cell.step_backward(caches[t], ds)
-            dgi[:, t] = dgi_t
-            if not cell.shared:
-                dgh[:, t] = dgh_t
-            dcontext = kernels.matmul(dgi_t, w_c)  # (B, Dk)
-            dcontext += grad[:, t, H:]
-            # accumulates into dkeys, dv and dkeys_proj over the steps
-            dq[:, t] = additive_attention_backward(dcontext, hiddens[t], weights[:, t], v[0], keys, dkeys is not None,
-                                                   out=(dkeys, dv, dkeys_proj))[3]
-            dh = kernels.matmul(dgh_t, w_hh)  # the query s_{t-1} reaches the output through gh and q_proj
-            dh += kernels.matmul(dq[:, t], w_q)
-            if direct[0] is not None:
-                dh += direct[0]
-            dstate = (dh,) + direct[1:]
-        rows = B * T
-        dgi_rows = dgi.reshape(rows, GH)
-        dw_ih = None
-        if need[3]:
-            x = np.concatenate([emb, out[:, :, H:]], axis=-1).reshape(rows, -1)  # the cell inputs [emb_t; c_t]
-            dw_ih = kernels.matmul(dgi_rows.T, x)
-        h_rows = h_prev.reshape(rows, H)
-        return (
-            kernels.matmul(dgi_rows, w_ih[:, :E]).reshape(B, T, E) if need[0] else None,
-            dstate[0] if need[1] else None,
-            dstate[1] if cell.states == 2 and need[2] else None,
-            dw_ih,
-            kernels.matmul(dgh.reshape(rows, GH).T, h_rows) if need[4] else None,
-            dgi_rows.sum(axis=0) if need[5] else None,
-            dgh.reshape(rows, GH).sum(axis=0) if need[6] else None,
-            kernels.matmul(dq.reshape(rows, A).T, h_rows) if need[7] else None,
-            dkeys_proj if need[8] else None,
-            dv[None, :] if need[9] else None,
-            dkeys,
-        )
 
 
 class RNNSeq2Seq(Seq2Seq):
@@ -413,15 +297,18 @@ class RNNSeq2Seq(Seq2Seq):
         return self.out_proj(self.dropout(self._join(columns)))  # (B, T, V)
 
     def _decode_bahdanau(self, emb: Tensor, state: dict) -> Tensor:
-        """All T steps of the one-layer Bahdanau decoder as one ``BahdanauDecoder`` node:
-        emb (B, T, E) -> features (B, T, H + D*H), the [s_t; c_t] that ``_step`` gives per step."""
+        """All T steps of the one-layer Bahdanau decoder, the [s_t; c_t] that ``_step`` gives per step,
+        as one fused ``F.bahdanau_decoder`` call: emb (B, T, E) -> features (B, T, H + D*H).
+
+        Per step: c_t = attention(s_{t-1}, keys); s_t = cell([emb_t; c_t], s_{t-1}).
+        """
         cell = self.decoder[0]
         h0, c0 = state["hidden"][0] if self.is_lstm else (state["hidden"][0], None)
         att = self.attention
-        return BahdanauDecoder.apply(
+        features, _ = F.bahdanau_decoder(
             emb, h0, c0, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh, att.query_proj.weight,
-            state["precomputed"], att.v.weight, state["keys"], mask=state["mask"],
-            cell=CELL_MATH["lstm" if self.is_lstm else "gru"])
+            state["precomputed"], att.v.weight, state["keys"], mask=state["mask"], cell=self.config.cell)
+        return features
 
     def _forward_sampled(self, tgt: np.ndarray, state: dict, ratio: float) -> Tensor:
         """Teacher forcing with probability ``ratio`` per sequence and step, else the model's argmax."""

@@ -8,7 +8,8 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd import Function
-from minigrad.ops import attention, elementwise, nn
+from minigrad.ops import attention, elementwise, nn, recurrent
+from minigrad.ops._cell_math import CELLS
 
 RNG = np.random.default_rng(0)
 
@@ -46,16 +47,33 @@ CASES = [
     ("additive_attention-mask", attention.AdditiveAttention,
      lambda: (_t(2, 4), _t(6, 4), _t(2, 5, 6), _t(1, 6), _t(2, 5, 2)),
      {"mask": np.array([[True, True, True, False, False], [True] * 5])}),
+    ("recurrence-gru", recurrent.Recurrence, lambda: (_t(4, 2, 9), _t(9, 3), _t(9), _t(2, 3), None),
+     {"cell": CELLS["gru"]}),
+    ("recurrence-lstm-padded-reverse", recurrent.Recurrence, lambda: (_t(2, 4, 8), _t(8, 2), None, None, _t(2, 2)),
+     {"cell": CELLS["lstm"], "time_axis": 1, "reverse": True, "t_run": 3,
+      "valid": np.array([[True, True], [True, True], [True, False], [False, False]])[:, :, None]}),
+    ("recurrence-rnn_relu", recurrent.Recurrence, lambda: (_t(3, 2, 3), _t(3, 3), _t(3), None, None),
+     {"cell": CELLS["rnn_relu"]}),
+    ("cell_step-gru", recurrent.CellStep, lambda: (_t(2, 4), _t(2, 3), None, _t(9, 4), _t(9, 3), _t(9), _t(9)),
+     {"cell": CELLS["gru"]}),
+    ("cell_step-lstm", recurrent.CellStep, lambda: (_t(2, 4), None, _t(2, 3), _t(12, 4), _t(12, 3), None, _t(12)),
+     {"cell": CELLS["lstm"]}),
+    ("bahdanau_decoder-gru", recurrent.BahdanauDecoder,
+     lambda: (_t(2, 3, 2), _t(2, 3), None, _t(9, 5), _t(9, 3), _t(9), _t(9), _t(4, 3), _t(2, 4, 4), _t(1, 4),
+              _t(2, 4, 3)), {"cell": CELLS["gru"], "mask": np.array([[True, True, False, False], [True] * 4])}),
+    ("bahdanau_decoder-lstm", recurrent.BahdanauDecoder,
+     lambda: (_t(2, 3, 2), _t(2, 3), _t(2, 3), _t(12, 5), _t(12, 3), None, None, _t(4, 3), _t(2, 4, 4), _t(1, 4),
+              _t(2, 4, 3)), {"cell": CELLS["lstm"]}),
 ]
 
 
 def _values_and_gradients(call, inputs):
     outs = call(*inputs)
     outs = outs if isinstance(outs, tuple) else (outs,)
-    out = outs[0]  # the others (attention weights) are constants
-    cotangent = np.random.default_rng(1).standard_normal(out.shape)
+    live = [o for o in outs if o.requires_grad]  # attention weights are constant outputs
+    cotangents = [np.random.default_rng(i).standard_normal(o.shape) for i, o in enumerate(live)]
     tensors = [x for x in inputs if isinstance(x, mg.Tensor) and x.requires_grad]
-    grads = mg.autograd.grad(out, tensors, grad_outputs=cotangent, allow_unused=True)
+    grads = mg.autograd.grad(live, tensors, grad_outputs=cotangents, allow_unused=True)
     return [o.data for o in outs], [None if g is None else g.data for g in grads]
 
 

@@ -1,7 +1,7 @@
 """Recurrent-cell kernels: the pointwise part of one GRU or LSTM step, forward and backward.
 
 The matrix products (x W_ih^T, h W_hh^T and, in backward, dgh W_hh) stay with the caller
-(``minigrad.nn._cell_math``), which runs them through BLAS; these kernels do everything
+(``minigrad.ops._cell_math``), which runs them through BLAS; these kernels do everything
 between them in one pass over the (B, H) elements, where the NumPy references below make
 a dozen temporaries. Gate blocks are stacked along the last axis in PyTorch's order:
 GRU r, z, n; LSTM i, f, g, o.

@@ -11,9 +11,9 @@ maps one-to-one onto ``torch.nn.GRU`` and friends:
 G is 1 (RNN), 3 (GRU, gates r, z, n) or 4 (LSTM, gates i, f, g, o). Every parameter
 starts from U(-1/sqrt(H), 1/sqrt(H)).
 
-The equations live in ``_cell_math`` (one forward and one backward per cell type). A
-sequence layer projects the inputs of ALL time steps with one matmul per layer and
-direction, then runs the recurrence as one fused op (``_recurrence.Recurrence``).
+The equations live in ``minigrad.ops._cell_math`` (one forward and one backward per cell
+type). A sequence layer projects the inputs of ALL time steps with one matmul per layer and
+direction, then runs the recurrence as one fused op (``minigrad.ops.recurrent.Recurrence``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from ..errors import ShapeError
 from ..ops import concat, stack
 from ..tensor import Tensor
 from . import init
-from ._cell_math import CELLS
-from ._recurrence import CellStep, Recurrence
+from ..ops._cell_math import CELLS
+from ..ops.recurrent import CellStep, Recurrence
 from .module import Module
 from .parameter import Parameter
 
@@ -98,7 +98,7 @@ class _CellBase(Module):
             raise ShapeError(f"{type(self).__name__}: expected {what} of shape {expected}, got {h.shape} (input batch {batch})")
         return h.reshape(1, self.hidden_size) if unbatched else h
 
-    def _step(self, x: Tensor, h: Tensor | None, c: Tensor | None) -> Tensor:
+    def _step(self, x: Tensor, h: Tensor | None, c: Tensor | None) -> Tensor | tuple[Tensor, Tensor]:
         return CellStep.apply(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, cell=CELLS[self._kind])
 
     def extra_repr(self) -> str:
@@ -182,8 +182,7 @@ class LSTMCell(_CellBase):
                 raise TypeError(f"LSTMCell: the state must be a tuple (h, c), got {type(hc).__name__}")
             h = self._state(hc[0], x.shape[0], unbatched, "h")
             c = self._state(hc[1], x.shape[0], unbatched, "c")
-        both = self._step(x, h, c)  # (2, B, H)
-        h_new, c_new = both[0], both[1]
+        h_new, c_new = self._step(x, h, c)
         if unbatched:
             return h_new.reshape(self.hidden_size), c_new.reshape(self.hidden_size)
         return h_new, c_new
@@ -314,16 +313,11 @@ class _RecurrentBase(Module):
                 # the input projection of all steps in one matmul: (B*T, in) @ (in, G*H)
                 xp = F.linear(flat, w_ih, b_ih).reshape(layer_input.shape[:2] + (rows,))
                 init_states = [None if s is None else s[k] for s in states] + [None] * (2 - len(states))
-                seq = Recurrence.apply(xp, w_hh, b_hh, *init_states, cell=cell, time_axis=time_axis,
-                                       reverse=direction == 1, valid=valid, t_run=t_run)
-                if time_axis == 0:  # (T + S, B, H)
-                    outputs.append(seq[:steps])
-                    for j in range(cell.states):
-                        finals[j].append(seq[steps + j])
-                else:  # (B, T + S, H)
-                    outputs.append(seq[:, :steps])
-                    for j in range(cell.states):
-                        finals[j].append(seq[:, steps + j])
+                seq, *final = Recurrence.apply(xp, w_hh, b_hh, *init_states, cell=cell, time_axis=time_axis,
+                                               reverse=direction == 1, valid=valid, t_run=t_run)
+                outputs.append(seq)  # (T, B, H) or (B, T, H)
+                for j, state in enumerate(final):  # h_n (B, H), and c_n for the LSTM
+                    finals[j].append(state)
             layer_input = outputs[0] if len(outputs) == 1 else concat(outputs, axis=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)

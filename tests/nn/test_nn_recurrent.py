@@ -9,7 +9,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.autograd import topological_order
-from minigrad.nn._recurrence import Recurrence
+from minigrad.ops.recurrent import Recurrence
 
 # ---------------------------------------------------------------- a reference built from primitives
 

@@ -1,4 +1,4 @@
-"""The fused teacher-forced Bahdanau decoder (``models.rnn.BahdanauDecoder``) equals the
+"""The fused teacher-forced Bahdanau decoder (``minigrad.ops.recurrent.BahdanauDecoder``) equals the
 step-by-step decoder it replaces (``RNNSeq2Seq._step``, one graph node per op), values and
 gradients, for GRU and LSTM cells, with and without padding; and passes gradcheck."""
 
@@ -10,8 +10,8 @@ import pytest
 import minigrad as mg
 from minigrad import models
 from minigrad.kernels import use_backend
-from minigrad.nn._cell_math import CELLS
-from minigrad.models.rnn import BahdanauDecoder
+from minigrad.ops._cell_math import CELLS
+from minigrad.ops.recurrent import BahdanauDecoder
 
 V = 9
 
@@ -101,7 +101,7 @@ def test_fused_decoder_gradcheck(cell, biases):
               t(G * H) if biases else None, t(G * H) if biases else None, t(A, H), t(B, S, A), t(1, A), t(B, S, Dk)]
 
     def fn(*xs):
-        return BahdanauDecoder.apply(*xs, mask=mask, cell=CELLS[cell])
+        return BahdanauDecoder.apply(*xs, mask=mask, cell=CELLS[cell])[0]
 
     assert mg.gradcheck(fn, inputs)
 

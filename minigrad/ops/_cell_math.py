@@ -1,6 +1,7 @@
 """The maths of one recurrent step, on ndarrays: one forward and one backward per cell type.
 
-This is the only place the RNN/GRU/LSTM equations are written. ``Recurrence`` (a whole
+This is the only place the RNN/GRU/LSTM equations are written on ndarrays (``minigrad.ops.recurrent``
+holds their reference composition on Tensors). ``Recurrence`` (a whole
 sequence) and ``CellStep`` (one step, used by ``GRUCell`` and friends) both call the
 functions of the ``CELLS`` table, so fused kernels can replace them in one place.
 
