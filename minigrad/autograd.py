@@ -239,8 +239,9 @@ class Function:
     # A fused op's plain composition of primitive ops on Tensors, ``reference(*inputs, **kwargs)``:
     # its documentation, what tests hold the op equal to, and what higher derivatives differentiate.
     reference = None
-    # The forward-mode rule, ``jvp(ctx, *tangents)``: one tangent per input (zeros for a floating
-    # input without one, None for anything else), returning the output's tangent (one per output).
+    # The forward-mode rule, ``jvp(ctx, *tangents)``: one tangent per positional input (zeros for a
+    # floating input without one, 0.0 for a constant array or number, None for None and other
+    # values), returning the output's tangent (a tuple: one per output).
     jvp = None
 
     # --- used inside forward

@@ -137,15 +137,12 @@ def is_zero(tangent: Any) -> bool:
 
 
 def _tangent_at(x: Any, level: int, as_tensor: bool) -> Any:
-    """Input ``x``'s tangent at ``level``: zeros for a floating Tensor without one, 0.0 for a plain
-    number or floating array (a constant), None for anything else (indices, masks, shapes)."""
+    """Input ``x``'s tangent at ``level``: zeros for a floating Tensor without one, 0.0 for any other
+    array or number (a constant: masks and indices too), None for anything else (None, shapes)."""
     if not isinstance(x, Tensor):
-        if (isinstance(x, (int, float)) and not isinstance(x, bool)) or (
-                isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f"):
-            return 0.0
-        return None
+        return 0.0 if isinstance(x, (int, float, np.ndarray, np.generic)) else None
     if x.dtype.kind != "f":
-        return None
+        return 0.0
     t = x._tangents.get(level) if x._tangents else None
     if t is None:
         t = np.broadcast_to(np.zeros((), x.dtype), x.shape)  # no memory for a zero tangent
