@@ -8,11 +8,17 @@ from .ops.activations import (
     celu, elu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu, silu, softmin, softplus,
     softsign,
 )
+from .ops.activations import (
+    celu, elu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu, silu, softmin, softplus,
+    softsign,
+)
 from .ops.elementwise import gelu, relu, sigmoid, tanh
 from .ops.nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
 from .ops.recurrent import bahdanau_decoder, recurrence, rnn_cell
 
 __all__ = [
+    "leaky_relu", "elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softplus", "softsign",
+    "silu", "mish", "logsigmoid", "softmin",
     "leaky_relu", "elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softplus", "softsign",
     "silu", "mish", "logsigmoid", "softmin",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "embedding", "layer_norm", "dropout",

@@ -13,6 +13,10 @@ Parameter names, shapes, gate orders and default initialisation follow PyTorch, 
 """
 
 from . import functional, init
+from .activation import (
+    CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softmin, Softplus,
+    Softsign,
+)
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import (
     GELU, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm, Linear, LogSoftmax, MSELoss, NLLLoss, ReLU,
@@ -27,5 +31,7 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys", "StateDictError",
     "Linear", "Embedding", "LayerNorm", "Dropout", "Identity", "ReLU", "GELU", "Tanh", "Sigmoid", "Softmax",
     "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM",
+    "LeakyReLU", "ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softplus", "Softsign",
+    "SiLU", "Mish", "LogSigmoid", "Softmin",
     "functional", "init", "utils",
 ]

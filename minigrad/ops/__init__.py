@@ -1,5 +1,9 @@
 """Every differentiable op, grouped by family; ``Tensor`` methods call these."""
 
+from .activations import (
+    celu, elu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu, silu, softmin, softplus,
+    softsign,
+)
 from .elementwise import (
     abs, add, astype, clip, div, erf, exp, gelu, log, masked_fill, maximum, minimum, mul, neg, pow, relu,
     sigmoid, sqrt, sub, tanh, where,

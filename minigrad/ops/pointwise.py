@@ -22,34 +22,40 @@ LN10 = math.log(10.0)
 
 
 class _Elementwise(Function):
-    """f(a) with f'(a) = ``derivative(a, out)``; subclasses set both as static methods."""
+    """f(a) with f'(a) = ``derivative(a, out)``; subclasses set both as static methods.
+    Keyword arguments of ``apply`` (an activation's slope, alpha...) reach both as keywords."""
 
     @staticmethod
-    def function(a):
+    def function(a, **params):
         raise NotImplementedError
 
     @staticmethod
-    def derivative(a, out):
+    def derivative(a, out, **params):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, a):
-        with np.errstate(divide="ignore", invalid="ignore"):  # outside the domain: NaN, as NumPy
-            out = cls.function(a)
+    def forward(cls, ctx, a, **params):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # outside the domain: NaN, as NumPy
+            out = cls.function(a, **params)
         ctx.save_for_backward(a, out)
+        ctx.params = params
         return out
 
     @classmethod
     def backward(cls, ctx, grad):
-        a, out = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad * cls.derivative(a, out)
+        return grad * cls._slope(ctx)
 
     @classmethod
     def jvp(cls, ctx, t):
+        return t * cls._slope(ctx)
+
+    @classmethod
+    def _slope(cls, ctx):
+        """f'(a) in a's dtype (a mask times a Python float would be float64)."""
         a, out = ctx.saved
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return t * cls.derivative(a, out)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            slope = cls.derivative(a, out, **ctx.params)
+        return slope if slope.dtype == a.dtype else slope.astype(a.dtype)
 
 
 class Sin(_Elementwise):
