@@ -43,10 +43,14 @@ import logging
 import os
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from minigrad import tasks
 from minigrad.errors import CheckpointError
+from minigrad.models.registry import config_for, parameter_count
+from minigrad.models.train.build import build_model, model_arguments
+from minigrad.models.train.config import TrainConfig
 from minigrad.serialization import fsync_directory, load, load_json, load_tree, save, save_json, save_tree
 
 FORMAT = "minigrad-checkpoint"
@@ -68,7 +72,7 @@ class TrainingState:
     """What ``state.json`` holds besides the manifest.
 
     step:          optimizer updates done so far (the resumed run continues the batch stream there)
-    history:       one dict per validation (see ``models.training``)
+    history:       one dict per validation (see ``models.train.loop``)
     rng_state:     ``minigrad.rng.get_rng_state()`` at that step boundary
     best_metric:   best validation score so far (higher is better), or None
     best_step:     the step it was reached at, or None
@@ -488,9 +492,6 @@ def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None, 
     ``TrainConfig``; ``state`` a ``TrainingState``. CheckpointError (naming the file) when
     anything is missing, corrupt or inconsistent.
     """
-    from minigrad import tasks
-    from minigrad.models.training import TrainConfig, build_model
-
     path, _, _ = _split(directory)
     model_state, config_dict, task_state, state = read_checkpoint(path)
     config_path = os.path.join(path, CONFIG_FILE)
@@ -522,13 +523,8 @@ def _check_config_fits_weights(path: str, config: Any, task: Any, model_state: d
     ``model.safetensors`` holds: the sizes (``check_model_sizes``), then the parameter count.
     Builds nothing (an untrusted config may ask for any size); TypeError/ValueError for
     hyper-parameters ``models.build`` would refuse."""
-    from dataclasses import fields, replace
-
-    from minigrad import models
-    from minigrad.models.training import model_arguments
-
     vocab_sizes, options = model_arguments(config, task)
-    hyper = replace(models.config_for(config.model), **options).validate()
+    hyper = replace(config_for(config.model), **options).validate()
     sizes = {f.name: getattr(hyper, f.name) for f in fields(hyper)}
     sizes.update(zip(("src_vocab", "tgt_vocab"), vocab_sizes))
     config_path, task_path = os.path.join(path, CONFIG_FILE), os.path.join(path, TASK_FILE)
@@ -538,7 +534,7 @@ def _check_config_fits_weights(path: str, config: Any, task: Any, model_state: d
         named["block_size"] = f"{task_path} options.block_size"  # the lm reads the task's windows
     named.update(src_vocab=f"the vocabulary size in {task_path}", tgt_vocab=f"the target vocabulary size in {task_path}")
     check_model_sizes(config.model, sizes, {k: v.shape for k, v in model_state.items()}, named)
-    expected = models.parameter_count(config.model, *vocab_sizes, **options)
+    expected = parameter_count(config.model, *vocab_sizes, **options)
     saved = sum(int(v.size) for v in model_state.values())
     if expected != saved:
         raise CheckpointError(f"{os.path.join(path, CONFIG_FILE)} describes a {config.model} model of {expected:,} "

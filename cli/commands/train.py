@@ -128,21 +128,17 @@ def _shown(target: str, key: str, value: Any) -> str:
 
 def _check_resume_overrides(directory: str, saved, fields: dict[str, Any], task_options: dict[str, Any],
                             model_options: dict[str, Any]) -> None:
-    """Refuse, naming the flag, an option a resumed run gives with a value other than the checkpoint's."""
-    from minigrad.models.training import RESUMABLE_FIELDS
+    """Refuse, naming the flag, an option a resumed run gives with a value other than the
+    checkpoint's (the library's rule: ``resume_conflict``)."""
+    from minigrad.models.training import resume_conflict
 
-    stored_config = saved.to_dict()
-    for target, given, stored in (("config", fields, stored_config), ("task", task_options, saved.task_options),
-                                  ("model", model_options, saved.model_options)):
-        for key, value in given.items():
-            if (target == "config" and key in RESUMABLE_FIELDS) or (key in stored and stored[key] == value):
-                continue
-            if target == "task" and key == "path" and stored.get("path") is not None:
-                continue  # a moved data file: the run checks it holds the same data (its fingerprint)
-            before = (f"the default {flag_of(target, key)}" if stored.get(key) is None
-                      else _shown(target, key, stored[key]))
-            raise CLIError(f"the checkpoint {directory} was trained with {before}; a resumed run cannot change it "
-                           f"(got {_shown(target, key, value)})")
+    conflict = resume_conflict(saved, fields, task_options, model_options)
+    if conflict is None:
+        return
+    target, key = conflict.target, conflict.key
+    before = f"the default {flag_of(target, key)}" if conflict.saved is None else _shown(target, key, conflict.saved)
+    raise CLIError(f"the checkpoint {directory} was trained with {before}; a resumed run cannot change it "
+                   f"(got {_shown(target, key, conflict.given)})")
 
 
 def build_config(values: dict[str, Any]):

@@ -20,6 +20,7 @@ from minigrad.cli import render
 from minigrad.cli.train import main as train_main
 from minigrad.models import checkpoint as ckpt
 from minigrad.models import training
+from minigrad.models.train import loop  # the loop looks its helpers up here: the hooks go there
 from cli_testutils import TINY, assert_usage_error, run, without
 
 # Validation only at the end, so until then nothing is saved.
@@ -60,12 +61,12 @@ def saved_step(directory) -> int:
 def test_ctrl_c_while_the_minigrad_train_process_evaluates_saves_the_last_step(tmp_path):
     """The command of the bug report, in a process of its own: SIGINT once the 40 steps are done."""
     hook = ("import os, signal, sys\n"
-            "from minigrad.models import training\n"
-            "original = training.evaluate\n"
+            "from minigrad.models.train import loop\n"
+            "original = loop.evaluate\n"
             "def evaluate(*args, **kwargs):\n"
             "    os.kill(os.getpid(), signal.SIGINT)\n"
             "    return original(*args, **kwargs)\n"
-            "training.evaluate = evaluate\n"
+            "loop.evaluate = evaluate\n"
             "from minigrad.cli.train import main\n"
             "sys.argv[0] = 'minigrad-train'\n"
             "main()\n")
@@ -80,9 +81,9 @@ def test_ctrl_c_while_the_minigrad_train_process_evaluates_saves_the_last_step(t
 
 
 @pytest.mark.parametrize("owner, name, call", [
-    (training, "evaluate", 1),        # the end-of-run validation (nothing saved before it)
+    (loop, "evaluate", 1),        # the end-of-run validation (nothing saved before it)
     (ckpt, "_write_files", 1),        # the middle of the save that validation makes
-    (training, "evaluate", 3),        # the final evaluation, on valid
+    (loop, "evaluate", 3),        # the final evaluation, on valid
     (render, "metrics_table", 1),     # printing the results
 ], ids=["validation", "saving", "final-evaluation", "summary"])
 def test_ctrl_c_after_the_last_step_keeps_it_saved(runner, tmp_path, monkeypatch, owner, name, call):
@@ -95,7 +96,7 @@ def test_ctrl_c_after_the_last_step_keeps_it_saved(runner, tmp_path, monkeypatch
 
 
 def test_ctrl_c_during_validation_without_save_is_one_line(runner, monkeypatch):
-    sigint_on_call(monkeypatch, training, "evaluate")
+    sigint_on_call(monkeypatch, loop, "evaluate")
     line = one_line_exit_130(run(runner, train_main, END_ONLY))
     assert line == "Interrupted after step 30 (use --save DIR to keep a checkpoint)"
 
@@ -103,7 +104,7 @@ def test_ctrl_c_during_validation_without_save_is_one_line(runner, monkeypatch):
 # -- before the first step -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("owner, name", [(training, "build_model"), (training.Trainer, "_loss")],
+@pytest.mark.parametrize("owner, name", [(loop, "build_model"), (training.Trainer, "_loss")],
                          ids=["building-the-model", "first-step"])
 def test_ctrl_c_before_the_first_step_leaves_no_checkpoint(runner, tmp_path, monkeypatch, owner, name):
     sigint_on_call(monkeypatch, owner, name)
