@@ -30,7 +30,8 @@ class LeakyRelu(_Elementwise):
     """x for x > 0, slope * x otherwise; f'(0) = slope."""
 
     function = staticmethod(lambda a, slope: np.where(a > 0, a, a * slope))
-    derivative = staticmethod(lambda a, out, slope: np.where(a > 0, 1.0, slope))
+    # arithmetic on the mask, not np.where(mask, 1.0, slope): two Python numbers would become float32
+    derivative = staticmethod(lambda a, out, slope: (a > 0) * (1.0 - slope) + slope)
 
 
 class Celu(_Elementwise):
