@@ -7,7 +7,7 @@
     array([2., 4., 6.], dtype=float32)
 """
 
-from . import blas, functional, nn, ops, optim, serialization
+from . import blas, functional, linalg, nn, ops, optim, serialization
 from .autograd import Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint, randn, randn_like,
@@ -29,6 +29,7 @@ from .ops.pointwise import (
     fmod, hypot, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square, tan,
     trunc,
 )
+from .ops.contract import dot, einsum, inner, kron, outer, tensordot
 from .ops.arrange import (
     array_split, atleast_1d, atleast_2d, atleast_3d, diag, diagonal, dstack, flip, gather, hstack, masked_select,
     meshgrid, moveaxis, nonzero, one_hot, put_along_axis, repeat, roll, scatter, scatter_add, tile, trace, tril,

@@ -188,6 +188,14 @@ def _expand_dims(a, axis):
     return a
 
 
+def _einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe", optimize=False):
+    """``np.einsum`` in its string form (any ``optimize`` is fine: minigrad picks the order)."""
+    _no_dtype("einsum", dtype)
+    if out is not None or not isinstance(subscripts, str):
+        raise TypeError("np.einsum on Tensors takes the subscripts as a string and no out=")
+    return ops.einsum(subscripts, *operands)
+
+
 def _inspect(function: Callable) -> Callable:
     """Run a function that only inspects (shape, equality) on the data."""
     def inspect(*args, **kwargs):
@@ -242,7 +250,13 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.take_along_axis: lambda arr, indices, axis: ops.take_along_axis(arr, indices, axis),
     np.round: lambda a, decimals=0, out=None: ops.round(a, decimals),
     np.around: lambda a, decimals=0, out=None: ops.round(a, decimals),
-    np.dot: lambda a, b, out=None: ops.mul(a, b) if 0 in (np.ndim(_data(a)), np.ndim(_data(b))) else ops.matmul(a, b),
+    np.dot: lambda a, b, out=None: ops.dot(a, b),
+    np.einsum: _einsum,
+    np.tensordot: lambda a, b, axes=2: ops.tensordot(a, b, axes),
+    np.inner: lambda a, b: ops.inner(a, b),
+    np.outer: lambda a, b, out=None: ops.outer(a, b),
+    np.kron: lambda a, b: ops.kron(a, b),
+    np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: ops.norm(x, ord, axis, keepdims),
     np.copy: lambda a, order="K", subok=False: a.clone(),
     np.zeros_like: _like(lambda a, dtype=None: _constant(np.zeros_like(_data(a), dtype=dtype)), "zeros_like"),
     np.ones_like: _like(lambda a, dtype=None: _constant(np.ones_like(_data(a), dtype=dtype)), "ones_like"),

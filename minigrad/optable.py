@@ -215,6 +215,17 @@ def _put_along_axis(arr: Tensor, values: Tensor, indices: np.ndarray, axis: int)
     return ops.put_along_axis(arr, indices, values, axis)
 
 
+def _einsum(*operands: Tensor, subscripts: str) -> Tensor:
+    return ops.einsum(subscripts, *operands)
+
+
+def _norm_kinks(a: np.ndarray, ord=None, axis=None, keepdims: bool = False) -> bool:
+    # |x| has a kink at 0 (and sqrt of a sum of squares, at a zero vector); max/min split at ties
+    if near(a, 0, gap=1e-2):
+        return True
+    return ord in (np.inf, -np.inf, 1, -1) and has_ties(np.abs(a), gap=1e-2)
+
+
 def _embedding(weight: Tensor, indices: np.ndarray, padding_idx: int | None = None) -> Tensor:
     # The padding row gets no gradient by design (PyTorch's rule), so finite differences
     # would disagree there: lookups of the padding row are masked out of the output.
@@ -374,7 +385,49 @@ OPS: list[OpEntry] = [
              ex((6,), sections_or_indices=[2, -2, 1, 9], axis=0))),
     OpEntry("chunk", ops.chunk,
             (ex((2, 5), chunks=2, axis=-1), ex((3,), chunks=3, axis=0), ex((2, 0), chunks=3, axis=1))),
-    OpEntry("pad", ops.pad, (ex((2, 3), pad_width=((1, 0), (0, 2)), value=0.5), ex((3,), pad_width=((2, 1),)))),
+    OpEntry("pad", ops.pad, (ex((2, 3), pad_width=((1, 0), (0, 2)), value=0.5), ex((3,), pad_width=((2, 1),)),
+                             ex((3, 2), pad_width=((2, 1), (1, 1)), mode="reflect"), ex((2,), pad_width=3, mode="wrap"),
+                             ex((1, 2), pad_width=((1, 2), (0, 1)), mode="edge"))),
+    OpEntry("flip", ops.flip, (ex((2, 3)), ex((2, 3, 2), axis=(0, 2)), ex((4,), axis=-1), ex(()))),
+    OpEntry("roll", ops.roll, (ex((2, 3), shift=1), ex((2, 3), shift=(1, -4), axis=(0, 1)), ex((4,), shift=5, axis=0))),
+    OpEntry("repeat", ops.repeat, (ex((2, 3), repeats=2), ex((2, 3), repeats=_I([1, 0, 2]), axis=1), ex((), repeats=3))),
+    OpEntry("tile", ops.tile, (ex((2, 3), reps=(2, 1)), ex((3,), reps=(2, 2)), ex((), reps=2), ex((2, 1, 2), reps=3))),
+    OpEntry("moveaxis", ops.moveaxis, (ex((2, 3, 4), source=0, destination=-1), ex((2, 3, 4), source=(0, 1), destination=(2, 0)))),
+    OpEntry("atleast_1d", ops.atleast_1d, (ex(()), ex((2, 3)))),
+    OpEntry("atleast_2d", ops.atleast_2d, (ex(()), ex((3,)), ex((2, 1, 2)))),
+    OpEntry("atleast_3d", ops.atleast_3d, (ex(()), ex((3,)), ex((2, 3)))),
+    OpEntry("unflatten", ops.unflatten, (ex((2, 6), axis=1, sizes=(3, 2)), ex((4,), axis=0, sizes=(-1, 2)))),
+    OpEntry("hstack", _joined("hstack"), (ex((2,), (3,)), ex((2, 1), (2, 3)), ex((), ()))),
+    OpEntry("vstack", _joined("vstack"), (ex((3,), (2, 3)), ex((), ()), ex((1, 2, 2), (2, 2, 2)))),
+    OpEntry("dstack", _joined("dstack"), (ex((3,), (3,)), ex((2, 2), (2, 2, 3)), ex((), ()))),
+    OpEntry("array_split", ops.array_split, (ex((7, 2), sections_or_indices=3), ex((2, 5), sections_or_indices=[1, 3], axis=1))),
+    OpEntry("meshgrid", ops.meshgrid, (ex((3,), (2,)), ex((2,), (3,), (2,), indexing="ij"), ex((3,)))),
+    OpEntry("tril", ops.tril, (ex((3, 4)), ex((2, 3, 3), k=1), ex((4, 2), k=-1))),
+    OpEntry("triu", ops.triu, (ex((3, 4)), ex((2, 3, 3), k=-1), ex((4, 2), k=1))),
+    OpEntry("diagonal", ops.diagonal, (ex((3, 4)), ex((2, 3, 4), offset=1, axis1=2, axis2=0), ex((3, 3), offset=-2))),
+    OpEntry("diag", ops.diag, (ex((3,)), ex((2,), k=-1), ex((3, 4), k=1))),
+    OpEntry("trace", ops.trace, (ex((3, 4)), ex((2, 3, 3), offset=-1, axis1=1, axis2=2))),
+    OpEntry("gather", ops.gather, (ex((3, 4), axis=1, index=_I([[0, 3, 3], [1, 0, 2]])), ex((4,), axis=0, index=_I([1, 1, 3])))),
+    OpEntry("scatter", _scatter_src("scatter"),
+            (ex((3, 4), (2, 3), axis=0, index=_I([[0, 2, 2], [1, 2, 0]])), ex((4,), (3,), axis=0, index=_I([3, 3, 0])))),
+    OpEntry("scatter_add", _scatter_src("scatter_add"),
+            (ex((3, 4), (2, 5), axis=1, index=_I([[0, 0, 3], [2, 2, 2]])), ex((4,), (2,), axis=0, index=_I([1, 1])))),
+    OpEntry("put_along_axis", _put_along_axis,
+            (ex((2, 3), (2, 1), indices=_I([[2], [0]]), axis=1), ex((4,), (), indices=_I([0, 3]), axis=0))),
+    OpEntry("masked_select", ops.masked_select, (ex((2, 3), mask=_I([True, False, True])), ex((3,), mask=_I([[True], [False]])))),
+    # contractions and norms (minigrad.ops.contract)
+    OpEntry("einsum", _einsum, (ex((2, 3), (3, 4), subscripts="ij,jk->ik"), ex((3, 3), subscripts="ii->i"),
+                                ex((2, 2, 3), (3,), subscripts="iij,j"), ex((2, 1, 3), (3, 2), subscripts="...ij,jk"),
+                                ex((2,), (3,), (2, 3), subscripts="i,j,ij->"), ex((2, 3), subscripts="ij->j"))),
+    OpEntry("tensordot", ops.tensordot, (ex((2, 3, 4), (3, 4, 2)), ex((2, 3), (4, 3), axes=([1], [1])), ex((2,), (3,), axes=0))),
+    OpEntry("dot", ops.dot, (ex((3,), (3,)), ex((2, 3), (3, 4)), ex((2, 2, 3), (2, 3, 2)), ex((), (2,)))),
+    OpEntry("inner", ops.inner, (ex((3,), (3,)), ex((2, 3), (4, 3)), ex((2,), ()))),
+    OpEntry("outer", ops.outer, (ex((3,), (2,)), ex((2, 2), (3,)), ex((), (2,)))),
+    OpEntry("kron", ops.kron, (ex((2, 2), (2, 3)), ex((3,), (2, 2)), ex((), (2,)))),
+    OpEntry("norm", ops.norm, (ex((4,)), ex((2, 3), ord="fro"), ex((2, 3), ord=1, axis=1, keepdims=True),
+                               ex((3, 3), ord=np.inf), ex((2, 3, 2), ord=-1, axis=(2, 0)), ex((4,), ord=3),
+                               ex((2, 2, 2))),
+            exclude=_norm_kinks),
     # neural-network functions (minigrad.functional)
     OpEntry("cross_entropy", F.cross_entropy,
             (ex((3, 4), target=_I([0, 3, 1])),
@@ -432,6 +485,8 @@ FORMULAS: dict[str, str] = {
 NON_DIFFERENTIABLE: dict[str, str] = {
     "argmax": "returns integer indices",
     "argmin": "returns integer indices",
+    "one_hot": "its input and output are integers",
+    "nonzero": "returns integer indices",
 }
 
 

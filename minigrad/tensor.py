@@ -583,6 +583,10 @@ class Tensor:
     @numpy_spelling
     def chunk(self, chunks: int, axis: int = 0): return ops.chunk(self, chunks, axis)
     def matmul(self, other): return ops.matmul(self, other)
+    def dot(self, other): return ops.dot(self, other)
+    def inner(self, other): return ops.inner(self, other)
+    def outer(self, other): return ops.outer(self, other)
+    def kron(self, other): return ops.kron(self, other)
 
     def t(self) -> "Tensor":
         """Transpose a tensor of at most 2 dims (0-d and 1-d come back as they are), as torch."""

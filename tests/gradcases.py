@@ -405,6 +405,76 @@ def _masked_select(draw):
 
 
 @st.composite
+def _einsum(draw):
+    """1-3 operands over the labels a-d (repeats in one operand: diagonals), sometimes a leading
+    ``...`` (broadcast batch axes), an explicit or implicit output."""
+    n = draw(st.integers(1, 3))
+    size = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    terms = [draw(st.lists(st.sampled_from("abcd"), min_size=0, max_size=3)) for _ in range(n)]
+    batch = draw(st.sampled_from([(), (2,), (1, 2)])) if draw(st.booleans()) else None
+    shapes, texts = [], []
+    for term in terms:
+        shape = tuple(size[c] for c in term)
+        text = "".join(term)
+        if batch is not None and draw(st.booleans()):
+            lead = batch[len(batch) - draw(st.integers(0, len(batch))):]
+            lead = tuple(1 if draw(st.booleans()) else m for m in lead)  # size 1 broadcasts
+            shape, text = lead + shape, "..." + text
+        shapes.append(shape)
+        texts.append(text)
+    subscripts = ",".join(texts)
+    if draw(st.booleans()):
+        used = sorted(set("".join("".join(t) for t in terms)))
+        out = draw(st.lists(st.sampled_from(used), unique=True)) if used else []
+        ellipsis = "..." if any("..." in t for t in texts) else ""
+        subscripts += "->" + ellipsis + "".join(out)
+    return tuple(shapes), {"subscripts": subscripts}
+
+
+@st.composite
+def _tensordot(draw):
+    free_a = draw(shapes(max_dims=2, max_side=3))
+    free_b = draw(shapes(max_dims=2, max_side=3))
+    summed = draw(shapes(max_dims=2, max_side=3))
+    if draw(st.booleans()):
+        return (free_a + summed, summed + free_b), {"axes": len(summed)}
+    a, b = summed + free_a, free_b + summed
+    axes = (list(range(len(summed))), [len(free_b) + k for k in range(len(summed))])
+    return (a, b), {"axes": axes}
+
+
+@st.composite
+def _dot(draw):
+    kind = draw(st.sampled_from(["scalar", "vv", "mv", "mm", "nd"]))
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    return {"scalar": ((), draw(shapes(max_side=3))), "vv": ((k,), (k,)), "mv": ((n, k), (k,)),
+            "mm": ((n, k), (k, m)), "nd": ((2, n, k), (m, k, 2))}[kind], {}
+
+
+@st.composite
+def _inner(draw):
+    k = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        return ((), draw(shapes(max_side=3))), {}
+    return (draw(shapes(max_dims=2, max_side=3)) + (k,), draw(shapes(max_dims=1, max_side=3)) + (k,)), {}
+
+
+@st.composite
+def _norm(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    kind = draw(st.sampled_from(["all", "vector", "matrix"] if len(shape) >= 2 else ["all", "vector"]))
+    keepdims = draw(st.booleans())
+    if kind == "all":
+        return (shape,), {"keepdims": keepdims}
+    if kind == "vector":
+        ord_ = draw(st.sampled_from([None, 1, 2, 3, np.inf, -np.inf, 0.5]))
+        return (shape,), {"ord": ord_, "axis": draw(st.integers(-len(shape), len(shape) - 1)), "keepdims": keepdims}
+    axes = tuple(draw(st.permutations(range(len(shape))))[:2])
+    ord_ = draw(st.sampled_from([None, "fro", 1, -1, np.inf, -np.inf]))
+    return (shape,), {"ord": ord_, "axis": axes, "keepdims": keepdims}
+
+
+@st.composite
 def _cross_entropy(draw):
     lead = draw(shapes(max_dims=2, max_side=3))
     classes = draw(st.integers(1, 4))
@@ -557,6 +627,38 @@ STRATEGIES: dict[str, Draw] = {
     "split": _split(),
     "chunk": _chunk(),
     "pad": _pad(),
+    "flip": _flip(),
+    "roll": _roll(),
+    "repeat": _repeat(),
+    "tile": _tile(),
+    "moveaxis": _moveaxis(),
+    "atleast_1d": unary(),
+    "atleast_2d": unary(),
+    "atleast_3d": unary(),
+    "unflatten": _unflatten(),
+    "hstack": _joined(1),
+    "vstack": _joined(2),
+    "dstack": _joined(3),
+    "array_split": _array_split(),
+    "meshgrid": _meshgrid(),
+    "tril": _triangle(),
+    "triu": _triangle(),
+    "diagonal": _diagonal(),
+    "diag": _diag(),
+    "trace": _diagonal(),
+    "gather": _gather(),
+    "scatter": _scatter(),
+    "scatter_add": _scatter(),
+    "put_along_axis": _put_along_axis(),
+    "masked_select": _masked_select(),
+    # contractions and norms
+    "einsum": _einsum(),
+    "tensordot": _tensordot(),
+    "dot": _dot(),
+    "inner": _inner(),
+    "outer": binary(),
+    "kron": st.tuples(shapes(max_side=3), shapes(max_side=2)).map(lambda s: (s, {})),
+    "norm": _norm(),
     # neural-network functions
     "cross_entropy": _cross_entropy(),
     "nll_loss": _nll_loss(),

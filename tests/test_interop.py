@@ -178,6 +178,16 @@ SAME_AS_NUMPY = [
     ("pad reflect", lambda x: np.pad(x, ((1, 1), (2, 0)), mode="reflect")),
     ("pad edge", lambda x: np.pad(x, 2, mode="edge")),
     ("pad wrap", lambda x: np.pad(x, ((0, 3), (1, 4)), mode="wrap")),
+    ("einsum", lambda x: np.einsum("ij,kj->ik", x, x)),
+    ("einsum ellipsis", lambda x: np.einsum("...j,j", x, x[0])),
+    ("einsum trace", lambda x: np.einsum("ii", x[:, :2])),
+    ("tensordot", lambda x: np.tensordot(x, x, axes=([0], [0]))),
+    ("dot nd", lambda x: np.dot(np.stack([x, x]), x.T)),
+    ("inner", lambda x: np.inner(x, x)),
+    ("outer", lambda x: np.outer(x, x[0])),
+    ("kron", lambda x: np.kron(x, x[:1])),
+    ("linalg.norm", lambda x: np.linalg.norm(x, axis=1)),
+    ("linalg.norm inf", lambda x: np.linalg.norm(x, np.inf)),
 ]
 
 

@@ -58,6 +58,20 @@ CASES = [
      lambda a: torch.nn.functional.pad(a, (3, 1), mode="replicate"), (2, 3, 4)),
     ("pad_circular", lambda a: mg.pad(a, ((0, 0), (0, 0), (1, 2)), mode="circular"),
      lambda a: torch.nn.functional.pad(a, (1, 2), mode="circular"), (2, 3, 4)),
+    ("einsum", lambda a, b: mg.einsum("bij,bjk->bik", a, b), lambda a, b: torch.einsum("bij,bjk->bik", a, b),
+     (2, 3, 4), (2, 4, 2)),
+    ("einsum_diagonal", lambda a: mg.einsum("ii->i", a), lambda a: torch.einsum("ii->i", a), (3, 3)),
+    ("einsum_ellipsis", lambda a, b: mg.einsum("...i,i", a, b), lambda a, b: torch.einsum("...i,i", a, b),
+     (2, 3, 4), (4,)),
+    ("tensordot", lambda a, b: mg.tensordot(a, b, 2), lambda a, b: torch.tensordot(a, b, 2), (2, 3, 4), (3, 4, 2)),
+    ("outer", mg.outer, torch.outer, (3,), (4,)),
+    ("inner", mg.inner, torch.inner, (2, 3), (4, 3)),
+    ("kron", mg.kron, torch.kron, (2, 3), (3, 2)),
+    ("norm", lambda a: mg.linalg.norm(a, axis=1), lambda a: torch.linalg.norm(a, dim=1), (3, 4)),
+    ("norm_fro", lambda a: mg.linalg.norm(a, "fro"), lambda a: torch.linalg.norm(a, "fro"), (3, 4)),
+    ("norm_inf", lambda a: mg.linalg.norm(a, np.inf), lambda a: torch.linalg.norm(a, np.inf), (3, 4)),
+    ("norm_1", lambda a: mg.linalg.norm(a, 1), lambda a: torch.linalg.norm(a, 1), (3, 4)),
+    ("norm_p3", lambda a: mg.linalg.norm(a, 3, axis=0), lambda a: torch.linalg.norm(a, 3, dim=0), (3, 4)),
 ]
 
 

@@ -9,6 +9,7 @@ from .elementwise import (
     sigmoid, sqrt, sub, tanh, where,
 )
 from .linalg import matmul
+from .contract import dot, einsum, inner, kron, norm, outer, tensordot
 from .nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
 from .pointwise import (
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,
