@@ -455,13 +455,18 @@ def _call_backward_graph(node: Function, grad, record: bool) -> tuple:
 
 def _reference_vjp(node: Function, grad, record: bool) -> tuple:
     """Gradients of a fused op through its reference composition (recorded when ``record``)."""
+    # The reference reads a recorded alias (x + 0) of each input: gradients stop at the aliases, so
+    # each input gets its partial derivative even when one input depends on another in the outer
+    # graph (that path is the outer backward's to follow), and the aliases link to the inputs.
     with enable_grad():  # the reference's own graph, to differentiate
-        outputs = type(node).reference(*node.parents, **node.apply_kwargs)
+        inputs = [p + 0.0 if isinstance(p, _Tensor) and need else p
+                  for p, need in zip(node.parents, node.needs_input_grad)]
+        outputs = type(node).reference(*inputs, **node.apply_kwargs)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     grad = grad if isinstance(grad, tuple) else (grad,)
     wanted = [i for i, (p, need) in enumerate(zip(node.parents, node.needs_input_grad)) if need]
     pairs = [(o, g) for o, g in zip(outputs, grad) if o.requires_grad]
-    found = _grad([o for o, _ in pairs], [node.parents[i] for i in wanted], [g for _, g in pairs],
+    found = _grad([o for o, _ in pairs], [inputs[i] for i in wanted], [g for _, g in pairs],
                     retain_graph=record, create_graph=record, allow_unused=True) if pairs else [None] * len(wanted)
     result: list = [None] * len(node.parents)
     for i, g in zip(wanted, found):

@@ -97,3 +97,13 @@ def _subclasses(cls):
 def test_every_fused_op_with_a_reference_has_a_case():
     with_reference = {c for c in _subclasses(Function) if c.reference is not None and c.__module__.startswith("minigrad.")}
     assert with_reference - {op for _, op, _, _ in CASES} == set()
+
+
+def test_a_fused_op_whose_inputs_depend_on_each_other_has_the_same_gradient_with_create_graph():
+    """The reference is differentiated with respect to the op's inputs as separate variables: a
+    path from one input to another (keys and their projection, both fed to an attention op) is
+    the outer graph's to follow, not the reference's (it was counted twice)."""
+    x = _t(3, 3)
+    plain = mg.autograd.grad(nn.Linear.apply(x, x * 2.0).sum(), [x])[0]
+    graphed = mg.autograd.grad(nn.Linear.apply(x, x * 2.0).sum(), [x], create_graph=True)[0]
+    np.testing.assert_allclose(graphed.data, plain.data, rtol=1e-12)
