@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli_runs import train_and_save
-from cli_testutils import TINY
+from testutils import TINY, train_and_save
 
 
 @pytest.fixture(scope="session")

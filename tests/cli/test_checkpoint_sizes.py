@@ -16,7 +16,7 @@ from minigrad.cli.main import cli
 from minigrad.cli.train import main as train_main
 from minigrad.errors import CheckpointError
 from minigrad.models import checkpoint as ckpt
-from cli_testutils import assert_usage_error, edit_checkpoint_json, run
+from testutils import assert_usage_error, edit_checkpoint_json, run
 
 HUGE = 1_000_000_000
 

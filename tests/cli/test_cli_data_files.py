@@ -11,7 +11,7 @@ import pytest
 from minigrad.cli.main import cli
 from minigrad.cli.train import main as train_main
 from minigrad.models import checkpoint as ckpt
-from cli_testutils import assert_usage_error, edit_checkpoint_json, run
+from testutils import assert_usage_error, edit_checkpoint_json, run
 
 WORDS = ["cat", "dog", "bird", "fish", "frog", "mouse", "horse", "sheep", "goat", "duck", "crow", "owl"]
 FILE_RUN = ["--task", "file", "--embed-dim", "8", "--hidden-dim", "16", "--steps", "2", "--batch-size", "4",

@@ -11,7 +11,7 @@ import pytest
 
 from minigrad.cli.main import cli
 from minigrad.cli.train import main as train_main
-from cli_testutils import TINY, TINY_RUN, TINY_TASK, assert_usage_error, run
+from testutils import TINY, TINY_RUN, TINY_TASK, assert_usage_error, run
 
 
 def test_unknown_task_lists_the_valid_ones(runner):

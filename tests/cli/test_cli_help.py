@@ -10,7 +10,7 @@ import pytest
 from minigrad.cli.main import COMMANDS, cli
 from minigrad.cli.options import MODEL_NAMES, TASK_NAMES
 from minigrad.cli.train import main as train_main
-from cli_testutils import run
+from testutils import run
 
 
 def test_group_help_lists_every_command(runner):

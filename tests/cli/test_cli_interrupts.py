@@ -21,7 +21,7 @@ from minigrad.cli.train import main as train_main
 from minigrad.models import checkpoint as ckpt
 from minigrad.models import training
 from minigrad.models.train import loop  # the loop looks its helpers up here: the hooks go there
-from cli_testutils import TINY, assert_usage_error, run, without
+from testutils import TINY, assert_usage_error, run, without
 
 # Validation only at the end, so until then nothing is saved.
 END_ONLY = without(TINY, "--eval-interval") + ["--eval-interval", "0"]

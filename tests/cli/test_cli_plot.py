@@ -7,7 +7,7 @@ import json
 import pytest
 
 from minigrad.cli.main import cli
-from cli_testutils import assert_usage_error, run
+from testutils import assert_usage_error, run
 
 
 def _results(tmp_path, bad: str, key: str = "train_loss"):

@@ -8,7 +8,7 @@ import re
 from minigrad import tasks
 from minigrad.cli.train import main as train_main
 from minigrad.models.training import Callback, TrainConfig, build_model, evaluate, train
-from cli_testutils import TINY, run, without
+from testutils import TINY, run, without
 
 WIDE = {"COLUMNS": "200"}  # CliRunner is not a terminal: Rich would otherwise lay out 80 columns
 SHOWN = without(TINY, "--quiet")  # 30 steps, validation every 10; train 300, valid 24, test 24 examples

@@ -20,7 +20,7 @@ import warnings
 import pytest
 
 from minigrad.cli.train import main as train_main
-from cli_testutils import TINY, assert_usage_error, run, without
+from testutils import TINY, assert_usage_error, run, without
 
 
 def _snapshot(directory) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ from minigrad.cli import memory
 from minigrad.cli.main import cli
 from minigrad.cli.train import main as train_main
 from minigrad.models import checkpoint
-from cli_testutils import TINY, TINY_TASK, assert_usage_error, run, without
+from testutils import TINY, TINY_TASK, assert_usage_error, run, without
 
 
 def test_a_hidden_size_no_machine_has_memory_for_is_one_line(runner):

@@ -10,7 +10,7 @@ import pytest
 
 from minigrad.cli.main import cli
 from minigrad.cli.train import main as train_main
-from cli_testutils import TINY, TINY_MODEL, TINY_TASK, run, without
+from testutils import TINY, TINY_MODEL, TINY_TASK, run, without
 
 METRIC_KEYS = {"loss", "token_accuracy", "sequence_accuracy"}
 
@@ -237,7 +237,7 @@ def test_file_task_round_trip(runner, tmp_path):
 
 
 def test_resume_from_a_missing_checkpoint(runner, tmp_path):
-    from cli_testutils import assert_usage_error
+    from testutils import assert_usage_error
 
     assert_usage_error(run(runner, train_main, ["--resume", tmp_path / "none", "--quiet"]), "none")
 
@@ -257,6 +257,6 @@ def test_text_task_trains_a_language_model(runner, tmp_path):
     evaluated = run(runner, cli, ["eval", save, "--split", "valid", "--json"])
     assert evaluated.exit_code == 0, evaluated.output
     assert json.loads(evaluated.output)["valid"]["loss"] == pytest.approx(results["metrics"]["valid"]["loss"], rel=1e-5)
-    from cli_testutils import assert_usage_error
+    from testutils import assert_usage_error
 
     assert_usage_error(run(runner, cli, ["predict", save, "the"]), "language model")

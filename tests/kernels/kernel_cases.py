@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kernel_testutils import non_contiguous, random_array
+from testutils import non_contiguous, random_array
 from minigrad.kernels import (
     additive_attention_forward_ref,
     cross_entropy_forward_ref,

@@ -11,7 +11,7 @@ import pytest
 
 import minigrad.kernels as K
 from kernel_cases import EXAMPLES, Case
-from kernel_testutils import DTYPES, TOLERANCE
+from testutils import DTYPES, TOLERANCE
 from minigrad.kernels import KERNELS
 
 

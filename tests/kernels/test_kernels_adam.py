@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from kernel_testutils import assert_close, random_array
+from testutils import assert_close, random_array
 from minigrad.kernels import adam_update, adam_update_ref, use_backend
 
 HYPER = dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8)

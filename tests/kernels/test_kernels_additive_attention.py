@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernel_testutils import both_backends
+from testutils import both_backends
 from minigrad.kernels import attention as K
 from minigrad.kernels import use_backend
 

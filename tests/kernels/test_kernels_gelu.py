@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from kernel_testutils import assert_close
+from testutils import assert_close
 from minigrad import kernels as K
 from minigrad.kernels import use_backend
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernel_testutils import assert_close, random_array
+from testutils import assert_close, random_array
 from minigrad import kernels as K
 from minigrad.kernels import use_backend
 

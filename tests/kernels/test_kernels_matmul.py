@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernel_testutils import assert_close, dtypes, random_array, seeds
+from testutils import assert_close, dtypes, random_array, seeds
 from minigrad import kernels as K
 from minigrad.kernels import _linalg_nb, linalg, use_backend
 

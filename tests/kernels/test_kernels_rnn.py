@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kernel_testutils import assert_close, both_backends, random_array
+from testutils import assert_close, both_backends, random_array
 from minigrad.kernels import rnn as K
 from minigrad.kernels import use_backend
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.extra import numpy as hnp
 
-from kernel_testutils import dtypes, random_array, seeds
+from testutils import dtypes, random_array, seeds
 from minigrad import kernels as K
 from minigrad.kernels import use_backend
 

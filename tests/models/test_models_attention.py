@@ -15,7 +15,7 @@ from minigrad.models.attention import (
     scaled_dot_product_attention,
 )
 from minigrad.models.transformer import EncoderLayer
-from models_testutils import gradcheck_params, randn
+from testutils import gradcheck_params, randn
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import models
 from minigrad.optim import Adam
-from models_testutils import copy_batch
+from testutils import copy_batch
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from minigrad import optim
 from minigrad.errors import ShapeError
 from minigrad.models.attention import KVCache, causal_mask
 from minigrad.models.lm import LanguageModel, LMConfig, check_sampling, filter_logits, sample_next
-from models_testutils import gradcheck_params
+from testutils import gradcheck_params
 
 V = 11
 SMALL = dict(d_model=16, num_heads=2, ff_dim=32, num_layers=2, block_size=12)

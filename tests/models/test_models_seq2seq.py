@@ -10,7 +10,7 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad import models
 from minigrad.models.base import Seq2Seq, log_softmax_array
-from models_testutils import gradcheck_params
+from testutils import gradcheck_params
 
 PAD, BOS, EOS = 0, 1, 2
 SRC_V, TGT_V = 7, 6

@@ -10,7 +10,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from nn_testutils import gradcheck_module, randn
+from testutils import gradcheck_module, randn
 
 B, T, H, IN = 2, 3, 3, 2
 

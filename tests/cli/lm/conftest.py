@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli_lm_testutils import TEXT, TINY_LM
-from cli_runs import train_and_save
+from testutils import TEXT, TINY_LM, train_and_save
 
 
 @pytest.fixture(scope="session")

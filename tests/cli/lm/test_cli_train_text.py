@@ -8,7 +8,7 @@ import math
 import pytest
 
 from minigrad.cli.train import main as train_main
-from cli_lm_testutils import TINY_LM, assert_usage_error
+from testutils import TINY_LM, assert_usage_error
 
 
 def train(runner, args):

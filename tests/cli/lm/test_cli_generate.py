@@ -8,7 +8,7 @@ import pytest
 
 from minigrad.cli.commands.generate import command as generate
 from minigrad.cli.main import cli
-from cli_lm_testutils import TEXT, assert_usage_error
+from testutils import TEXT, assert_usage_error
 
 
 def run(runner, args, command=generate):
