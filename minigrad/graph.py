@@ -17,6 +17,7 @@ the graph (``Mul#1``).
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -64,12 +65,24 @@ def labels(root: Tensor) -> dict[int, str]:
     return out
 
 
+def value_text(array: np.ndarray, values: int = 6) -> str:
+    """A tensor's value in a few characters: the number of a scalar, every value of a small
+    tensor ('[1, 2.5]'), else min/mean/max."""
+    a = np.asarray(array)
+    if a.ndim == 0:
+        return f"{float(a):.4g}"
+    if a.size <= values:
+        return "[" + ", ".join(f"{float(v):.4g}" for v in a.reshape(-1)) + "]"
+    return f"min {float(a.min()):.4g} mean {float(a.mean()):.4g} max {float(a.max()):.4g}"
+
+
 def _describe(t: Tensor, label: str) -> str:
     kind = "leaf" if t.grad_fn is None else t.grad_fn.name
     text = f"{label}  {kind}  shape={t.shape} dtype={t.dtype}"
+    value = f"  value {value_text(t.data)}" if np.issubdtype(np.asarray(t.data).dtype, np.number) else ""
     if t.grad_fn is None:
         text += "  requires_grad" if t.requires_grad else "  constant"
-        return text
+        return text + value
     node = t.grad_fn
     needs = ["yes" if n else "no" for n in node.needs_input_grad]
     text += f"  inputs need grad: [{', '.join(needs)}]"
@@ -78,7 +91,7 @@ def _describe(t: Tensor, label: str) -> str:
     elif node.saved:
         shapes = [str(s.shape) if isinstance(s, np.ndarray) else type(s).__name__ for s in node.saved]
         text += f"  saved: {', '.join(shapes)}"
-    return text
+    return text + value
 
 
 def graph_tree(root: Tensor):
@@ -198,6 +211,50 @@ def render_dot(dot_text: str, path: str, fmt: str | None = None) -> None:
         raise RuntimeError(f"render_dot: Graphviz could not write {path}: {message}")
 
 
+# Function class names whose op-table entry is not their lower-cased name.
+_ENTRY_OF_FUNCTION = {"cast": "astype", "broadcastto": "broadcast_to"}
+
+
+def formula(op_name: str) -> str | None:
+    """The op table's backward rule for a Function class name ('Tanh' -> 'dx = dy * (1 - y**2)');
+    None for an op the table does not list."""
+    from . import optable  # the op table imports the ops; graph is imported before them
+
+    key = op_name.lower()
+    key = _ENTRY_OF_FUNCTION.get(key, key)
+    by_squashed = {name.replace("_", ""): name for name in optable.FORMULAS}
+    entry = key if key in optable.FORMULAS else by_squashed.get(key)
+    return optable.FORMULAS.get(entry) if entry else None
+
+
+def with_numbers(rule: str, inputs: list, output: np.ndarray, grad_out: np.ndarray, sent: list) -> str | None:
+    """The rule with the scalars put in, each clause ending in the engine's result (``sent``):
+    'dx = dy * (1 - y**2) = 0.5 * (1 - (-0.2)**2) = 0.48'. The rule names the inputs by its
+    clauses ('dx = ...' is input x), the output y and the incoming gradient dy. None unless every
+    array is one number and the rule has one clause per input."""
+    clauses = [c.strip() for c in rule.split(";")]
+    arrays = [*inputs, output, grad_out, *[g for g in sent if g is not None]]
+    if any(np.size(a) != 1 for a in arrays) or len(clauses) != len(inputs):
+        return None
+    bindings = {c.partition("=")[0].strip()[1:]: x for c, x in zip(clauses, inputs)}  # 'da = ...' -> a
+    bindings.update({"y": output, "dy": grad_out})
+    done = []
+    for clause, result in zip(clauses, sent):
+        left, _, right = (part.strip() for part in clause.partition("="))
+        filled = re.sub(r"\b[A-Za-z_]\w*\b",
+                        lambda m: _number(bindings[m.group()]) if m.group() in bindings else m.group(), right)
+        value = "no gradient" if result is None else f"{float(np.asarray(result).reshape(-1)[0]):.4g}"
+        same = filled.strip("()") == value  # 'da = dy': nothing to compute
+        done.append(f"{left} = {right} = {value}" if same else f"{left} = {right} = {filled} = {value}")
+    return ";  ".join(done)
+
+
+def _number(a: Any) -> str:
+    """A number as the formulas show it: 4 significant digits, negatives in parentheses."""
+    v = float(np.asarray(a).reshape(-1)[0])
+    return f"({v:.4g})" if v < 0 else f"{v:.4g}"
+
+
 @dataclass
 class BackwardStep:
     """What one node of the backward pass did.
@@ -205,7 +262,9 @@ class BackwardStep:
     ``grad_output`` is the gradient that reached the node's output; ``input_grads``
     pairs each input's label with what the node passed to it (None: nothing, because
     that input needs no gradient); ``leaf_grads`` holds the accumulated ``.grad`` of
-    every leaf that received something in this step.
+    every leaf that received something in this step. ``formula`` is the op table's rule for the
+    op (None when it has none) and ``numbers`` the rule with the scalars put in (None unless the
+    node's inputs, output and gradients are all one number).
     """
 
     index: int
@@ -214,6 +273,8 @@ class BackwardStep:
     grad_output: np.ndarray
     input_grads: list[tuple[str, np.ndarray | None]]
     leaf_grads: dict[str, np.ndarray] = field(default_factory=dict)
+    formula: str | None = None
+    numbers: str | None = None
 
 
 def step_backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> Iterator[BackwardStep]:
@@ -232,7 +293,12 @@ def step_backward(root: Tensor, grad: Any = None, retain_graph: bool = False) ->
             inputs.append((label, g))
             if g is not None and parent.grad_fn is None:
                 leaves[label] = parent.grad.copy()
-        yield BackwardStep(index, node.name, names[id(output_of[id(node)])], grad_out, inputs, leaves)
+        rule = formula(node.name)
+        numbers = None
+        if rule and node.n_outputs == 1:
+            values = [p.data if isinstance(p, Tensor) else p for p in node.parents]
+            numbers = with_numbers(rule, values, output_of[id(node)].data, grad_out, list(passed))
+        yield BackwardStep(index, node.name, names[id(output_of[id(node)])], grad_out, inputs, leaves, rule, numbers)
 
 
 def summarize(array: np.ndarray | None, values: int = 4) -> str:

@@ -63,7 +63,7 @@ def test_a_node_referred_to_as_shown_above_is_printed_in_full_above_it():
 def test_print_graph_off_a_terminal_keeps_each_node_on_one_line():
     from rich.console import Console
 
-    mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, no]  saved: (2,), int"
+    mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, no]  saved: (2,), int  value [5.437, 14.78]"
     f = _shared_below_a_sibling()
     piped = io.StringIO()
     graph.print_graph(f, console=Console(file=piped, width=40))  # a file: not a terminal
@@ -142,3 +142,30 @@ def test_dot_labels_are_escaped(tmp_path):
     if graph.shutil.which("dot") is not None:  # and Graphviz parses it
         graph.render_dot(text, str(tmp_path / "g.svg"))
         assert (tmp_path / "g.svg").stat().st_size > 0
+
+
+def test_the_tree_shows_each_node_value():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x.name = "x"
+    text = graph.format_graph((x * 3.0).sum(), width=200)
+    assert "x  leaf  shape=(2,) dtype=float32  requires_grad  value [1, 2]" in text
+    assert "Sum#0  Sum  shape=() dtype=float32  inputs need grad: [yes]  value 9" in text
+
+
+def test_each_step_carries_the_op_tables_rule_with_the_numbers_for_scalars():
+    x = mg.tensor(0.5, dtype=mg.float64, requires_grad=True)
+    y = mg.tanh(x)
+    (step,) = graph.step_backward(y)
+    assert step.formula == "dx = dy * (1 - y**2)"
+    dx = 1 - np.tanh(0.5) ** 2
+    assert step.numbers == f"dx = dy * (1 - y**2) = 1 * (1 - {np.tanh(0.5):.4g}**2) = {dx:.4g}"
+    vector = mg.tensor([0.5, 1.0], requires_grad=True)
+    _, step = graph.step_backward(mg.tanh(vector).sum())  # Sum, then Tanh
+    assert step.formula == "dx = dy * (1 - y**2)" and step.numbers is None  # numbers only for scalars
+
+
+def test_every_op_of_the_table_has_a_formula():
+    from minigrad import optable
+
+    assert set(optable.FORMULAS) == set(optable.ENTRIES)
+    assert all(f.split("=")[0].strip().startswith("d") for f in optable.FORMULAS.values())

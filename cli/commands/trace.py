@@ -4,13 +4,13 @@
     minigrad trace --demo mlp --dot mlp.dot
     minigrad trace mymodule:loss            # a function of no arguments returning a scalar Tensor
     minigrad trace path/to/file.py:loss --svg graph.svg
+    minigrad trace --demo scalar --html graph.html --open   # step through it in the browser
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 import os
 import shutil
 import sys
@@ -22,8 +22,9 @@ import click
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError
 from minigrad.cli.files import check_output_file, writing
+from minigrad.viz import demos
 
-DEMO_NAMES = ("scalar", "mlp", "attention")
+DEMO_NAMES = tuple(demos.DEMOS)
 
 
 # ---------------------------------------------------------------- user targets: module:fn or file.py:fn
@@ -79,56 +80,7 @@ def call_user(fn: Callable[..., Any], target: str, *args: Any) -> Any:
 
 # ---------------------------------------------------------------- built-in demo expressions
 
-
-def demo_scalar():
-    """f = tanh(x*y + y) * exp(x) at x = 0.5, y = -1.25 (examples/01_autodiff_by_hand.py)."""
-    import minigrad as mg
-
-    x = mg.tensor(0.5, dtype=mg.float64, requires_grad=True)
-    y = mg.tensor(-1.25, dtype=mg.float64, requires_grad=True)
-    x.name, y.name = "x", "y"
-    return mg.tanh(x * y + y) * mg.exp(x)
-
-
-def demo_mlp():
-    """Mean squared error of a 3-4-1 tanh MLP (nn.Linear) on a batch of two points."""
-    import minigrad as mg
-    from minigrad import nn
-
-    mg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
-    for name, p in model.named_parameters():
-        p.name = name  # '0.weight', '0.bias', '2.weight', '2.bias'
-    x = mg.tensor([[1.0, -0.5, 2.0], [0.0, 1.5, -1.0]])
-    x.name = "x"
-    target = mg.tensor([[1.0], [-1.0]])
-    target.name = "target"
-    return nn.functional.mse_loss(model(x), target)
-
-
-def demo_attention():
-    """One causal self-attention head written with primitive ops, on 3 positions of width 4:
-    q, k, v = x Wq, x Wk, x Wv; w = softmax(mask(q k^T / 2)); loss = mean((w v)^2)."""
-    import numpy as np
-
-    import minigrad as mg
-
-    gen = np.random.default_rng(0)
-    x = mg.tensor(gen.standard_normal((3, 4)).astype(np.float32))  # (T, d)
-    x.name = "x"
-    weights = {}
-    for key in ("Wq", "Wk", "Wv"):
-        weights[key] = mg.tensor(0.5 * gen.standard_normal((4, 4)).astype(np.float32), requires_grad=True)
-        weights[key].name = key
-    q, k, v = x @ weights["Wq"], x @ weights["Wk"], x @ weights["Wv"]  # (T, d) each
-    scores = (q @ k.T) * (1.0 / math.sqrt(4))  # (T, T)
-    future = ~np.tril(np.ones((3, 3), dtype=bool))  # True above the diagonal: positions not yet seen
-    attn = mg.softmax(scores.masked_fill(future, -1e9), axis=-1)
-    out = attn @ v  # (T, d)
-    return (out * out).mean()
-
-
-DEMOS: dict[str, Callable[[], Any]] = {"scalar": demo_scalar, "mlp": demo_mlp, "attention": demo_attention}
+DEMOS: dict[str, Callable[[], Any]] = demos.DEMOS  # the expressions live in the library: minigrad.viz.demos
 
 
 # ---------------------------------------------------------------- rendering
@@ -161,6 +113,8 @@ def _step_tree(step, total: int, values: int):
     tree = Tree(Text.assemble((f"step {step.index + 1}/{total}  ", "bold"), (step.output, "bold cyan"),
                               f"  ({step.op}.backward)"))
     tree.add(Text.assemble(("grad in   ", "dim"), summarize(step.grad_output, values)))
+    if step.formula:
+        tree.add(Text.assemble(("rule      ", "dim"), (step.numbers or step.formula, "magenta")))
     for label, g in step.input_grads:
         tree.add(Text.assemble(("→ ", "green"), (label, "cyan"), ("  ", ""), summarize(g, values)))
     for label, g in step.leaf_grads.items():
@@ -182,6 +136,20 @@ def _leaf_table(leaves: list, values: int):
     return table
 
 
+def _write_page(root, label: str, path: str, open_page: bool, console) -> None:
+    """Write the autodiff page of ``root`` to ``path`` and, with ``open_page``, open it in a browser."""
+    import webbrowser
+
+    from minigrad import viz
+
+    page = viz.graph(root, title=f"minigrad trace {label}")
+    with writing(path, "--html"):
+        page.save(path)
+    console.print(f"wrote {path} ({len(page.data['nodes'])} nodes, laid out by {page.data['layout']})")
+    if open_page and not webbrowser.open(Path(path).resolve().as_uri()):
+        raise CLIError(f"wrote {path} but found no browser to open it; open it by hand")
+
+
 @click.command(name="trace", cls=MinigradCommand)
 @click.argument("target", required=False, metavar="[MODULE:FN | FILE.py:FN]")
 @click.option("--demo", type=click.Choice(DEMO_NAMES), default=None,
@@ -192,17 +160,21 @@ def _leaf_table(leaves: list, values: int):
               help="Render the graph to PNG (needs the Graphviz 'dot' program).")
 @click.option("--svg", "svg_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Render the graph to SVG (needs the Graphviz 'dot' program).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write the graph as one self-contained web page to step through (opens from file://).")
+@click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")
 @click.option("--values", type=click.IntRange(min=0), default=4, show_default=True,
               help="How many values of each gradient to show.")
 def command(target: str | None, demo: str | None, dot_path: str | None, png_path: str | None, svg_path: str | None,
-            values: int) -> None:
+            html_path: str | None, open_page: bool, values: int) -> None:
     """Print a graph and step through its backward pass node by node.
 
     TARGET names a function of no arguments that returns a scalar Tensor, as
     module:function or path/to/file.py:function; --demo picks a built-in one. Each
-    step shows the gradient reaching a node, what it passes to each input, and the
-    accumulated .grad of the leaves it reached. Name tensors (x.name = "x") to see
-    their names here.
+    step shows the gradient reaching a node, the op's rule, what it passes to each
+    input, and the accumulated .grad of the leaves it reached. --html FILE writes
+    the same steps as a web page to click through. Name tensors (x.name = "x") to
+    see their names here.
     """
     from rich.console import Console
 
@@ -216,7 +188,9 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     if (png_path or svg_path) and shutil.which("dot") is None:
         raise CLIError("--png/--svg need the Graphviz 'dot' program (e.g. apt-get install graphviz); "
                        "--dot FILE writes the DOT text without it")
-    for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg")):
+    if open_page and not html_path:
+        raise CLIError("--open opens the --html page: give --html FILE too")
+    for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg"), (html_path, "--html")):
         check_output_file(path, option)
     label = f"--demo {demo}" if demo else target
     fn = DEMOS[demo] if demo else load_function(target)
@@ -245,6 +219,9 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
             except Exception as err:
                 raise CLIError(f"could not render --{fmt} {path}: {err}") from None
             console.print(f"wrote {path}")
+
+    if html_path:
+        _write_page(root, label, html_path, open_page, console)  # before the backward below frees the graph
 
     names = graph.labels(root)
     leaves = [(names[id(t)], t) for t in _leaves(root)]

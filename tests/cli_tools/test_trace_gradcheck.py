@@ -76,11 +76,11 @@ def test_trace_of_a_user_file_shows_tree_steps_and_hand_computed_gradients(targe
     assert result.exit_code == 0, result.output
     out = lines_of(result.output)
     assert out[0] == f"graph of {target_file}:loss  value 12"  # 1*3 + 2*4 + 2*0.5
-    assert out[1] == "Sum#0  Sum  shape=() dtype=float32  inputs need grad: [yes]"
+    assert out[1] == "Sum#0  Sum  shape=() dtype=float32  inputs need grad: [yes]  value 12"
     assert any("Add#1  Add  shape=(2,) dtype=float32  inputs need grad: [yes, no]" in l for l in out)
     mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, yes]  saved: (2,), (2,)"
     assert any(mul in l for l in out)
-    assert any(l.endswith("x  leaf  shape=(2,) dtype=float32  requires_grad") for l in out)
+    assert any(l.endswith("x  leaf  shape=(2,) dtype=float32  requires_grad  value [1, 2]") for l in out)
     assert "backward of " in result.output and ": 3 nodes, from the output to the leaves" in result.output
 
     steps = result.output[result.output.index("step 1/3"):]
@@ -104,7 +104,7 @@ def test_trace_into_a_pipe_prints_each_node_of_the_tree_on_one_line(target_file)
     result = CliRunner().invoke(trace_cmd.command, [f"{target_file}:loss"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     tree = lines_of(result.output[: result.output.index("backward of ")])[1:-1]
-    mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, yes]  saved: (2,), (2,)"
+    mul = "Mul#2  Mul  shape=(2,) dtype=float32  inputs need grad: [yes, yes]  saved: (2,), (2,)  value [3, 8]"
     assert any(line.endswith(mul) for line in tree), tree
     assert len(tree) == 6, tree  # Sum, Add, Mul, x, w, the constant 0.5
 
@@ -149,7 +149,9 @@ def test_trace_attention_demo_shows_the_head_inside():
         assert node in out
     assert "11 nodes" in out
     # the causal mask blocks the future: the gradient reaching the scores above the diagonal is 0
-    masked = out[out.index("(MaskedFill.backward)"):].split("\n")[2]
+    lines = out[out.index("(MaskedFill.backward)"):].split("\n")
+    assert lines[2].strip() == "├── rule      dx = dy * ~mask"
+    masked = lines[3]
     assert masked.strip().startswith("├── → Mul#5  shape (3, 3)") and "[0, 0, 0," in masked.replace("-0", "0")
 
 

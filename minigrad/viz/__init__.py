@@ -1,0 +1,76 @@
+"""See autodiff and attention: pages that open in a browser or inline in Jupyter.
+
+    >>> from minigrad import viz
+    >>> page = viz.graph(loss)          # doctest: +SKIP
+    >>> page                            # in Jupyter: the graph, stepped with the buttons or arrow keys
+    >>> page.save("graph.html")         # one self-contained file; opens from file://
+
+``viz.graph`` draws the computation graph of a scalar (laid out by Graphviz ``dot`` when it is
+installed, else by the ``grandalf`` package), shows each node's op, shape, dtype and value, and
+steps through the forward pass and then the engine's backward steps (``autograd.backward_steps``,
+as ``graph.step_backward`` yields them): the gradient reaching each node, the op table's rule
+(with the numbers for scalars), what it sends to each input and the sums where a tensor is used
+twice. Build the graph inside ``with viz.modules(model):`` to group its nodes by module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._data import formula, graph_data, modules, view
+from ._layout import layout
+from ._page import asset, iframe, page
+
+__all__ = ["GraphPage", "graph", "modules", "formula", "view"]
+
+_GRAPH_BODY = """<header>
+<h1>{title}</h1>
+<button id="btn-first" title="back to the start (Home)">start</button>
+<button id="btn-prev" title="previous (←)">◀ prev</button>
+<button id="btn-next" title="next (→)">next ▶</button>
+<button id="btn-last" title="to the end (End)">end</button>
+<button id="btn-fit" title="the whole graph">fit</button>
+<span id="phase"></span> <span id="counter"></span>
+<span style="color:#6b7280">arrow keys step · click a module frame to fold it · drag and wheel to pan and zoom</span>
+</header>
+<main><div id="canvas"><svg id="graph" xmlns="http://www.w3.org/2000/svg"></svg></div><aside id="panel"></aside></main>
+<footer id="stats"></footer>"""
+
+
+class Page:
+    """An HTML page: shown inline by Jupyter (``_repr_html_``), written by ``save``."""
+
+    height = 640  # pixels of the inline frame in a notebook
+
+    def __init__(self, title: str, body: str, data: dict, script: str, style: str):
+        self.title, self.data = title, data
+        self.html = page(title, body, data, script, style)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page as one HTML file (UTF-8) and return its path."""
+        path = Path(path)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        return iframe(self.html, self.height)
+
+
+class GraphPage(Page):
+    """The autodiff page of one graph; ``data`` holds what it embeds (nodes, edges, groups,
+    forward order, backward steps, layout engine)."""
+
+
+def graph(root, title: str | None = None, engine: str | None = None) -> GraphPage:
+    """The autodiff page of the graph of ``root`` (a one-element Tensor that requires grad).
+
+    ``engine`` picks the layout: "dot" (Graphviz, must be on PATH) or "grandalf"; None uses dot
+    when it is installed. The leaves' ``.grad`` are left as they were.
+    """
+    import html as _html
+
+    data = graph_data(root)
+    data["layout"] = layout(data["nodes"], data["edges"], engine)
+    title = title or f"graph of {data['nodes'][-1]['label']}"
+    body = _GRAPH_BODY.format(title=_html.escape(title))
+    return GraphPage(title, body, data, asset("graph.js"), asset("graph.css"))
