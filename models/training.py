@@ -9,7 +9,8 @@ The public names of the ``minigrad.models.train`` package, in one place. The rul
 beside the code: one training step, reproducibility, resuming and interrupts in
 ``train.loop``; the metrics in ``train.evaluate``; the three workloads (seq2seq,
 per-position, language model) in ``train.objectives``; the config and what a resumed run
-may change in ``train.config``.
+may change in ``train.config``; which directory a run may save to and how far a resumed run
+must go in ``train.resume``.
 
 Default schedule: cosine decay from ``lr`` to ``min_lr`` over the run. With a constant
 1e-3, Adam's late loss spikes left the default copy run below 99% test accuracy for one seed
@@ -30,6 +31,10 @@ from minigrad.models.train.config import (
 )
 from minigrad.models.train.decoding import attention_matrix, decode, is_per_position, predict
 from minigrad.models.train.evaluate import evaluate
+from minigrad.models.train.resume import (
+    BestNotReplaceable, CheckpointOccupied, RunTooShort, check_run_length, check_save_target, describe_checkpoint,
+    saved_step,
+)
 from minigrad.models.train.loop import (
     FINAL_TRAIN_LIMIT, Callback, Results, Trainer, TrainingError, TrainingInterrupted, train, train_loss_label,
 )
@@ -48,4 +53,6 @@ __all__ = [
     "steps_per_epoch", "total_steps", "is_per_position", "position_targets", "objective_for", "Seq2SeqObjective",
     "PerPositionObjective", "LanguageModelObjective", "EvalProgress", "train_loss_label", "DEFAULT_STEPS",
     "FINAL_TRAIN_LIMIT", "OPTIMIZERS", "SCHEDULES", "SPLITS", "RESUMABLE_FIELDS", "PAD", "EOS",
+    "check_save_target", "check_run_length", "describe_checkpoint", "saved_step", "CheckpointOccupied",
+    "BestNotReplaceable", "RunTooShort",
 ]

@@ -178,77 +178,42 @@ def build_config(values: dict[str, Any]):
 # -- where the checkpoint goes -------------------------------------------------------------
 
 
-def describe_checkpoint(directory: str) -> str:
-    """What a checkpoint directory holds, as far as its JSON files can be read: "step 30, rnn-attn on copy"."""
-    from minigrad.serialization import load_json
-    from minigrad.models import checkpoint
+def check_save_target(save: str | None, resume: str | None, overwrite: bool) -> None:
+    """The library's save-directory rule (``models.train.resume.check_save_target``), in the flags'
+    words: a directory this run would destroy is refused before any work."""
+    from minigrad.models.train import resume as policy
 
-    parts = [] if _checkpoint_step(directory) is None else [f"step {_checkpoint_step(directory)}"]
-    try:
-        config = load_json(os.path.join(directory, checkpoint.CONFIG_FILE))
-        parts.append(f"{config['model']} on {config['task']}")
-    except Exception:
-        pass
-    return ", ".join(parts) or "unreadable"
-
-
-def _checkpoint_step(directory: str) -> int | None:
-    """The step in a checkpoint directory's state.json, or None if it cannot be read."""
-    from minigrad.serialization import load_json
-    from minigrad.models import checkpoint
-
-    try:
-        return int(load_json(os.path.join(directory, checkpoint.STATE_FILE))["step"])
-    except Exception:  # a description only: whatever cannot be read is left out
-        return None
-
-
-def check_save_target(save: str | None, resume: str | None, overwrite: bool, option: str = "--save") -> None:
-    """Refuse a checkpoint directory ``save`` whose contents this run would destroy, before any work.
-
-    It may be absent, empty, the checkpoint being resumed, or (with --overwrite) another
-    run's checkpoint. A directory that is not a checkpoint is refused in every case. The
-    user's own entries in it (files, directories, symlinks, FIFOs) are kept by every save;
-    only a fresh run replacing another run's checkpoint replaces its best/, so a best/
-    holding such entries is refused then. ``option`` is the flag that named the directory
-    (--save, or --resume when the run saves where it resumes).
-    """
-    from minigrad.models import checkpoint
-
-    if save is None:
-        return
     with user_errors():
-        checkpoint.recover(save)  # a crash between two renames: put the checkpoint back first
-        checkpoint.check_writable(save)
-    if not os.path.isdir(save) or not os.listdir(save):
-        return
-    resuming_it = resume is not None and os.path.realpath(resume) == os.path.realpath(save)
-    if not resuming_it and not overwrite:
-        raise CLIError(f"--save {save} already holds a checkpoint ({describe_checkpoint(save)}); continue it with "
-                       f"--resume {save}, or replace it with --overwrite")
-    if resume is None:  # a fresh run does not inherit the replaced run's best/
-        with user_errors(prefix="--overwrite: "):
-            checkpoint.check_replaceable_best(save)
+        try:
+            policy.check_save_target(save, resume, overwrite)
+        except policy.CheckpointOccupied as err:
+            raise CLIError(f"--save {save} already holds a checkpoint ({err.description}); continue it with "
+                           f"--resume {save}, or replace it with --overwrite") from None
+        except policy.BestNotReplaceable as err:
+            raise CLIError(f"--overwrite: {err}") from None
 
 
 def _check_resume_length(trainer, values: dict[str, Any]) -> None:
-    """A resumed run must end after the checkpoint's step (an explicit --steps/--epochs: strictly after)."""
-    config = trainer.config
+    """The library's resume-length rule, naming the flag that sets the run's length."""
+    from minigrad.models.train import resume as policy
+
     given = values.get("steps") is not None or values.get("epochs") is not None
-    if trainer.total_steps > trainer.step or (trainer.total_steps == trainer.step and not given):
-        return
-    if config.epochs is not None:
-        got = f"--epochs {config.epochs:g}, which is {trainer.total_steps} steps"
-        option = "--epochs"
-    else:
-        got, option = f"--steps {trainer.total_steps}", "--steps"
-    raise CLIError(f"the checkpoint {values['resume']} is already at step {trainer.step}: {option} must be larger "
-                   f"to train further (got {got})")
+    try:
+        policy.check_run_length(trainer.step, trainer.total_steps, trainer.config.epochs, given)
+    except policy.RunTooShort as err:
+        if err.epochs is not None:
+            got, option = f"--epochs {err.epochs:g}, which is {err.total_steps} steps", "--epochs"
+        else:
+            got, option = f"--steps {err.total_steps}", "--steps"
+        raise CLIError(f"the checkpoint {values['resume']} is already at step {err.step}: {option} must be larger "
+                       f"to train further (got {got})") from None
 
 
 def _save_failure(save_dir: str, step: int, err: Exception) -> str:
     """One line for a checkpoint write that failed (disk full, say): the file, the OS error, what is kept."""
     from minigrad.models import checkpoint
+
+    from minigrad.models.train.resume import describe_checkpoint
 
     kept = (f"the checkpoint already in {save_dir} ({describe_checkpoint(save_dir)}) is unchanged"
             if checkpoint.is_checkpoint(save_dir) else f"nothing was saved to {save_dir}")
@@ -277,8 +242,10 @@ class RunSoFar:
         trainer = self.trainer
         if trainer is not None and self.save_dir and trainer.saved_step == trainer.step:
             return trainer.step, self.save_dir
-        if self.resume and (trainer is None or trainer.step == _checkpoint_step(self.resume)):
-            return _checkpoint_step(self.resume), self.resume
+        from minigrad.models.train.resume import saved_step
+
+        if self.resume and (trainer is None or trainer.step == saved_step(self.resume)):
+            return saved_step(self.resume), self.resume
         return (trainer.step if trainer is not None else None), None
 
 
@@ -330,8 +297,7 @@ def _train(ctx: click.Context, values: dict[str, Any], env_seed: int | None, run
     progress = None if quiet else ProgressCallback(console)
     with user_errors(translate=flag_names):
         config = build_config(values)  # reads no data: cheap, so every check here comes before any work
-    check_save_target(save_dir, values.get("resume"), bool(values.get("overwrite")),
-                      "--save" if values.get("save") else "--resume")
+    check_save_target(save_dir, values.get("resume"), bool(values.get("overwrite")))
     with user_errors(translate=flag_names):
         if not values.get("resume"):  # a resumed model's size is that of the weights it loads
             check_model_fits(config)

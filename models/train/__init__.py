@@ -7,7 +7,9 @@
 - ``decoding``: ``decode``, ``predict``, ``attention_matrix``.
 - ``evaluate``: ``evaluate(model, task, split, ...)``.
 - ``loop``: ``Trainer``, ``train``, ``Callback``, ``Results``.
+- ``resume``: the checkpoint and resume policy (which directory a run may save to, how far a
+  resumed run must go).
 
-Imports run one way: ``config`` <- ``build`` <- ``models.checkpoint`` <- ``loop``; this
+Imports run one way: ``config`` <- ``build`` <- ``models.checkpoint`` <- ``loop``, ``resume``; this
 ``__init__`` imports none of them, so any of them can be imported first.
 """
