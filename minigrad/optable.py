@@ -242,6 +242,29 @@ def _layer_norm(x: Tensor, *affine: Tensor, normalized_shape: tuple, eps: float 
 DROPOUT_SEED = 7
 
 
+def _attention_out(q: Tensor, k: Tensor, v: Tensor, **kwargs: Any) -> Tensor:
+    return F.scaled_dot_product_attention(q, k, v, **kwargs)[0]  # the weights are a constant output
+
+
+def _additive_context(*inputs: Tensor, **kwargs: Any) -> Tensor:
+    return F.additive_attention(*inputs, **kwargs)[0]  # the weights are a constant output
+
+
+def _recurrence(xp: Tensor, w_hh: Tensor, b_hh: Tensor, h0: Tensor, *c0: Tensor, **kwargs: Any) -> list[Tensor]:
+    return list(F.recurrence(xp, w_hh, b_hh, h0, *c0, **kwargs))  # outputs, h_n (and c_n)
+
+
+def _rnn_cell(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor, *c: Tensor,
+              cell: str) -> list[Tensor]:
+    out = F.rnn_cell(x, h, c[0] if c else None, w_ih, w_hh, b_ih, b_hh, cell=cell)
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def _bahdanau_features(emb: Tensor, h0: Tensor, *weights: Tensor, cell: str, mask=None) -> Tensor:
+    c0 = weights[8] if cell == "lstm" else None  # w_ih, w_hh, b_ih, b_hh, w_q, keys_proj, v, keys (, c0)
+    return F.bahdanau_decoder(emb, h0, c0, *weights[:8], mask=mask, cell=cell)[0]  # the weights are constants
+
+
 def _seeded_dropout(x: Tensor, p: float) -> Tensor:
     # The same mask at every evaluation of the finite differences; the library's own
     # random state is put back afterwards.
@@ -446,6 +469,26 @@ OPS: list[OpEntry] = [
                                         ex((3, 2, 3), normalized_shape=(2, 3)),
                                         ex((2, 3), (3,), normalized_shape=(3,)))),
     OpEntry("linear", F.linear, (ex((2, 3), (4, 3), (4,)), ex((3,), (2, 3)), ex((2, 1, 3), (2, 3), (2,)))),
+    OpEntry("scaled_dot_product_attention", _attention_out,
+            (ex((2, 3, 4), (2, 5, 4), (2, 5, 2)),
+             ex((3, 2), (4, 2), (4, 3), mask=_I([[True, True, False, False], [False] * 4, [True] * 4])),
+             ex((2, 1, 3, 2), (1, 2, 4, 2), (4, 3), is_causal=True, scale=0.5),
+             ex((2, 3, 4), (2, 2, 4), (2, 2, 6), mask=_I([[0.5, -1.0], [0.0, -np.inf], [1.0, 2.0]]), num_heads=2))),
+    OpEntry("additive_attention", _additive_context,
+            (ex((2, 3), (4, 3), (2, 5, 4), (1, 4), (2, 5, 2)),
+             ex((1, 2), (3, 2), (1, 4, 3), (1, 3), (1, 4, 3), mask=_I([[True, False, True, False]])))),
+    OpEntry("recurrence", _recurrence,
+            (ex((3, 2, 9), (9, 3), (9,), (2, 3), cell="gru"),
+             ex((2, 3, 8), (8, 2), (8,), (2, 2), (2, 2), cell="lstm", batch_first=True, reverse=True,
+                lengths=_I([3, 1])),
+             ex((2, 1, 3), (3, 3), (3,), (1, 3), cell="rnn_tanh"))),
+    OpEntry("rnn_cell", _rnn_cell, (ex((2, 3), (2, 2), (6, 3), (6, 2), (6,), (6,), cell="gru"),
+                                    ex((1, 2), (1, 2), (8, 2), (8, 2), (8,), (8,), (1, 2), cell="lstm"))),
+    OpEntry("bahdanau_decoder", _bahdanau_features,
+            (ex((2, 3, 2), (2, 3), (9, 5), (9, 3), (9,), (9,), (4, 3), (2, 4, 4), (1, 4), (2, 4, 3), cell="gru",
+                mask=_I([[True, True, False, False], [True] * 4])),
+             ex((1, 2, 2), (1, 2), (8, 4), (8, 2), (8,), (8,), (3, 2), (1, 3, 3), (1, 3), (1, 3, 2), (1, 2),
+                cell="lstm"))),
     OpEntry("dropout", _seeded_dropout, (ex((3, 4), p=0.3), ex((4,), p=0.0), ex((2, 2), p=1.0))),
 ]
 
@@ -583,6 +626,12 @@ FORMULAS: dict[str, str] = {
     "embedding": "dW = zeros_like(W); dW[indices] += dy",
     "layer_norm": "dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std",
     "linear": "dx = dy @ W;  dW = dy.T @ x;  db = sum(dy, axis=0)",
+    "scaled_dot_product_attention": ("dv = w.T @ dy;  dw = dy @ v.T;  ds = w * (dw - sum(dw * w));"
+                                     "  dq = ds @ k / sqrt(d);  dk = ds.T @ q / sqrt(d)"),
+    "additive_attention": "d(inputs) = backward through e = v . tanh(W q + U k), w = softmax(e), context = w @ values",
+    "recurrence": "d(inputs) = backpropagation through time, one cell step at a time from the last",
+    "rnn_cell": "d(inputs) = backward through one GRU/LSTM cell's gates",
+    "bahdanau_decoder": "d(inputs) = backpropagation through time of the attention decoder, last step first",
     "dropout": "dx = dy * mask / (1 - p)",
 }
 

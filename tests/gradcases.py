@@ -524,6 +524,98 @@ def _linear(draw):
     return (lead + (n_in,), (n_out, n_in)) + bias, {}
 
 
+@st.composite
+def _scaled_dot_product_attention(draw):
+    """Broadcast batch axes, or packed heads; no mask, a bool or an additive float mask, or is_causal."""
+    tq, tk, d, dv = (draw(st.integers(1, 3)) for _ in range(4))
+    heads = draw(st.sampled_from([None, 1, 2]))
+    if heads is None:
+        qb, kb, vb = draw(broadcastable(3))
+        shapes_ = (qb + (tq, d), kb + (tk, d), vb + (tk, dv))
+        score = np.broadcast_shapes(qb, kb, vb) + (tq, tk)
+    else:
+        b = draw(st.integers(1, 2))
+        shapes_ = ((b, tq, heads * d), (b, tk, heads * d), (b, tk, heads * dv))
+        score = (b, heads, tq, tk)
+    kwargs = {"num_heads": heads} if heads is not None else {}
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    mask_shape = score[draw(st.integers(0, len(score))):]  # a trailing part broadcasts
+    if kind == "bool":
+        kwargs["mask"] = draw(hnp.arrays(np.bool_, mask_shape))
+    elif kind == "float":
+        kwargs["mask"] = draw(hnp.arrays(np.float64, mask_shape, elements=st.floats(-2, 2)))
+    elif kind == "causal":
+        kwargs["is_causal"] = True
+    if draw(st.booleans()):
+        kwargs["scale"] = draw(st.floats(0.1, 2.0))
+    return shapes_, kwargs
+
+
+@st.composite
+def _additive_attention(draw):
+    b, t, dq, a, dv = (draw(st.integers(1, 3)) for _ in range(5))
+    kwargs = {"mask": draw(hnp.arrays(np.bool_, (b, t)))} if draw(st.booleans()) else {}
+    return ((b, dq), (a, dq), (b, t, a), (1, a), (b, t, dv)), kwargs
+
+
+GATES = {"rnn_tanh": 1, "gru": 3, "lstm": 4}  # the cells without kinks (rnn_relu has one at 0)
+
+
+@st.composite
+def _recurrence(draw):
+    cell = draw(st.sampled_from(sorted(GATES)))
+    t, b, h = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    batch_first = draw(st.booleans())
+    g = GATES[cell] * h
+    shapes_ = ((b, t, g) if batch_first else (t, b, g), (g, h), (g,), (b, h)) + (((b, h),) if cell == "lstm" else ())
+    kwargs = {"cell": cell, "batch_first": batch_first, "reverse": draw(st.booleans())}
+    if draw(st.booleans()):
+        kwargs["lengths"] = draw(int_array((b,), 0, t))
+    return shapes_, kwargs
+
+
+@st.composite
+def _rnn_cell(draw):
+    cell = draw(st.sampled_from(sorted(GATES)))
+    b, n_in, h = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    g = GATES[cell] * h
+    return ((b, n_in), (b, h), (g, n_in), (g, h), (g,), (g,)) + (((b, h),) if cell == "lstm" else ()), {"cell": cell}
+
+
+@st.composite
+def _bahdanau_decoder(draw):
+    cell = draw(st.sampled_from(["gru", "lstm"]))
+    b, t, e, h, s, a, dk = (draw(st.integers(1, 3)) for _ in range(7))
+    g = GATES[cell] * h
+    shapes_ = ((b, t, e), (b, h), (g, e + dk), (g, h), (g,), (g,), (a, h), (b, s, a), (1, a), (b, s, dk))
+    kwargs = {"cell": cell}
+    if draw(st.booleans()):
+        kwargs["mask"] = draw(hnp.arrays(np.bool_, (b, s)))
+    return shapes_ + (((b, h),) if cell == "lstm" else ()), kwargs
+
+
+def _softmax_axes(shape: tuple) -> st.SearchStrategy:
+    """One axis (0-d shapes included), or a tuple of distinct axes normalised together."""
+    if not shape:
+        return one_axis(shape)
+    axes = st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                    unique_by=lambda a: a % len(shape)).map(tuple)
+    return st.one_of(one_axis(shape), st.fixed_dictionaries({"axis": axes}))
+
+
+def _scan_axis(shape: tuple) -> st.SearchStrategy:
+    """axis None (flatten, as NumPy's scans) or one axis of a shape with at least one."""
+    choices = [st.none()] + ([st.integers(-len(shape), len(shape) - 1)] if shape else [])
+    return st.fixed_dictionaries({"axis": st.one_of(*choices)})
+
+
+@st.composite
+def _topk(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return (shape,), {"k": draw(st.integers(0, shape[axis])), "axis": axis, "largest": draw(st.booleans())}
+
+
 # ---------------------------------------------------------------- the strategies, keyed by op name
 
 STRATEGIES: dict[str, Draw] = {
@@ -666,6 +758,11 @@ STRATEGIES: dict[str, Draw] = {
     "embedding": _embedding(),
     "layer_norm": _layer_norm(),
     "linear": _linear(),
+    "scaled_dot_product_attention": _scaled_dot_product_attention(),
+    "additive_attention": _additive_attention(),
+    "recurrence": _recurrence(),
+    "rnn_cell": _rnn_cell(),
+    "bahdanau_decoder": _bahdanau_decoder(),
     "dropout": with_kwargs(shapes(), lambda s: st.fixed_dictionaries({"p": st.sampled_from([0.0, 0.3, 1.0])})),
 }
 
