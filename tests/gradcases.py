@@ -474,6 +474,51 @@ def _norm(draw):
     return (shape,), {"ord": ord_, "axis": axes, "keepdims": keepdims}
 
 
+def _spatial(k: int):
+    """Convolution/pooling geometry: kernel, stride, dilation, padding per axis, and an input
+    size that fits the dilated kernel."""
+    @st.composite
+    def draw_geometry(draw):
+        kernel = tuple(draw(st.integers(1, 3)) for _ in range(k))
+        stride = tuple(draw(st.integers(1, 2)) for _ in range(k))
+        dilation = tuple(draw(st.integers(1, 2)) for _ in range(k))
+        padding = tuple(draw(st.integers(0, n // 2)) for n in kernel)
+        sizes = tuple(d * (n - 1) + 1 + draw(st.integers(0, 3)) for n, d in zip(kernel, dilation))
+        return kernel, stride, dilation, padding, sizes
+
+    return draw_geometry()
+
+
+def _conv(k: int):
+    @st.composite
+    def draw_conv(draw):
+        kernel, stride, dilation, padding, sizes = draw(_spatial(k))
+        groups = draw(st.integers(1, 2))
+        c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+        batch = (draw(st.integers(1, 2)),) if draw(st.booleans()) else ()
+        shapes = (batch + (c_in,) + sizes, (c_out, c_in // groups) + kernel)
+        if draw(st.booleans()):
+            shapes += ((c_out,),)
+        return shapes, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+    return draw_conv()
+
+
+def _pool(k: int, kind: str):
+    @st.composite
+    def draw_pool(draw):
+        kernel, stride, dilation, padding, sizes = draw(_spatial(k))
+        shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + sizes
+        kwargs = {"kernel_size": kernel, "stride": stride if draw(st.booleans()) else None, "padding": padding}
+        if kind == "max":
+            kwargs["dilation"] = dilation
+        else:
+            kwargs["count_include_pad"] = draw(st.booleans())
+        return (shape,), kwargs
+
+    return draw_pool()
+
+
 @st.composite
 def _cross_entropy(draw):
     lead = draw(shapes(max_dims=2, max_side=3))
@@ -752,6 +797,12 @@ STRATEGIES: dict[str, Draw] = {
     "kron": st.tuples(shapes(max_side=3), shapes(max_side=2)).map(lambda s: (s, {})),
     "norm": _norm(),
     # neural-network functions
+    "conv1d": _conv(1),
+    "conv2d": _conv(2),
+    "max_pool1d": _pool(1, "max"),
+    "max_pool2d": _pool(2, "max"),
+    "avg_pool1d": _pool(1, "avg"),
+    "avg_pool2d": _pool(2, "avg"),
     "cross_entropy": _cross_entropy(),
     "nll_loss": _nll_loss(),
     "mse_loss": _mse_loss(),

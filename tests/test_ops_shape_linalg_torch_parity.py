@@ -11,6 +11,7 @@ import minigrad.functional as F
 
 torch = pytest.importorskip("torch", reason="PyTorch is an optional test oracle: pip install torch==2.13.0")
 pytestmark = pytest.mark.torch
+TF = torch.nn.functional
 
 I = np.array  # index arrays
 
@@ -72,6 +73,19 @@ CASES = [
     ("norm_inf", lambda a: mg.linalg.norm(a, np.inf), lambda a: torch.linalg.norm(a, np.inf), (3, 4)),
     ("norm_1", lambda a: mg.linalg.norm(a, 1), lambda a: torch.linalg.norm(a, 1), (3, 4)),
     ("norm_p3", lambda a: mg.linalg.norm(a, 3, axis=0), lambda a: torch.linalg.norm(a, 3, dim=0), (3, 4)),
+    ("conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2),
+     lambda x, w, b: TF.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2), (2, 4, 9), (6, 2, 3), (6,)),
+    ("conv1d_same", lambda x, w: F.conv1d(x, w, padding="same"), lambda x, w: TF.conv1d(x, w, padding="same"),
+     (3, 8), (2, 3, 4)),
+    ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=3),
+     lambda x, w, b: TF.conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=3),
+     (2, 3, 7, 6), (6, 1, 3, 2), (6,)),
+    ("max_pool1d", lambda x: F.max_pool1d(x, 3, 2, 1, 2), lambda x: TF.max_pool1d(x, 3, 2, 1, 2), (2, 3, 9)),
+    ("max_pool2d", lambda x: F.max_pool2d(x, (3, 2), padding=(1, 1)), lambda x: TF.max_pool2d(x, (3, 2), padding=(1, 1)),
+     (2, 3, 7, 6)),
+    ("avg_pool1d", lambda x: F.avg_pool1d(x, 3, 1, 1, count_include_pad=False),
+     lambda x: TF.avg_pool1d(x, 3, 1, 1, count_include_pad=False), (2, 3, 7)),
+    ("avg_pool2d", lambda x: F.avg_pool2d(x, 2, (1, 2), 1), lambda x: TF.avg_pool2d(x, 2, (1, 2), 1), (2, 3, 5, 6)),
 ]
 
 
@@ -87,3 +101,34 @@ def test_one_hot_and_nonzero_match_pytorch():
     a = I([[0.0, 1.5], [2.0, 0.0]])
     rows, cols = mg.nonzero(mg.tensor(a))
     np.testing.assert_array_equal(np.stack([rows.data, cols.data], 1), torch.nonzero(torch.tensor(a)).numpy())
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv1d", (4, 6, 3), {"stride": 2, "padding": 1, "groups": 2}, (2, 4, 9)),
+    ("Conv2d", (3, 4, (3, 2)), {"dilation": (1, 2), "bias": False}, (2, 3, 7, 6)),
+])
+def test_conv_modules_match_pytorch_through_the_state_dict(name, args, kwargs, shape):
+    ours, theirs = getattr(mg.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs).double()
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal(shape)
+    np.testing.assert_allclose(ours(mg.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv_init_bounds_are_pytorchs():
+    layer = mg.nn.Conv2d(4, 8, 3, groups=2)
+    bound = 1 / np.sqrt(2 * 9)  # fan_in = in_channels / groups * prod(kernel_size)
+    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.weight.data).max() > 0.8 * bound
+    assert np.abs(layer.bias.data).max() <= bound
+
+
+@pytest.mark.parametrize("module,kwargs,shape", [
+    ("MaxPool1d", {"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 9)),
+    ("MaxPool2d", {"kernel_size": 2}, (2, 3, 6, 5)),
+    ("AvgPool1d", {"kernel_size": 2, "count_include_pad": False, "padding": 1}, (2, 3, 7)),
+    ("AvgPool2d", {"kernel_size": (2, 3), "stride": 1}, (2, 3, 6, 5)),
+])
+def test_pool_modules_match_pytorch(module, kwargs, shape):
+    x = np.random.default_rng(1).standard_normal(shape)
+    np.testing.assert_allclose(getattr(mg.nn, module)(**kwargs)(mg.tensor(x)).data,
+                               getattr(torch.nn, module)(**kwargs)(torch.tensor(x)).numpy(), rtol=1e-12)

@@ -18,6 +18,7 @@ from .activation import (
     Softsign,
 )
 from .containers import ModuleDict, ModuleList, Sequential
+from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .layers import (
     GELU, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm, Linear, LogSoftmax, MSELoss, NLLLoss, ReLU,
     Sigmoid, Softmax, Tanh,
@@ -33,5 +34,6 @@ __all__ = [
     "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM",
     "LeakyReLU", "ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softplus", "Softsign",
     "SiLU", "Mish", "LogSigmoid", "Softmin",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
     "functional", "init", "utils",
 ]

@@ -10,6 +10,7 @@ from .elementwise import (
 )
 from .linalg import matmul
 from .contract import dot, einsum, inner, kron, norm, outer, tensordot
+from .conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
 from .pointwise import (
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,

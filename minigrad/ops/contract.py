@@ -73,7 +73,7 @@ def _label_sizes(inputs: list[str], shapes: list[tuple], op: str) -> dict:
 
 def _contract(spec: str, *operands):
     """np.einsum on ndarrays (BLAS through optimize) or on Tensors (recorded, for higher orders)."""
-    return np.einsum(spec, *operands, optimize=len(operands) > 2)
+    return np.einsum(spec, *operands, optimize=len(operands) > 1)
 
 
 def _gradient_for(i: int, inputs: list[str], output: str, grad, operands, shape: tuple):
