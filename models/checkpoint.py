@@ -13,24 +13,10 @@ A checkpoint is a directory::
                               and the manifest: size and SHA-256 of every other file
       best/                   the same files for the best-by-validation checkpoint (no best/ inside)
 
-Crash safety: a directory is never modified in place. ``save_checkpoint`` writes every file
-(each one atomically: temp file + fsync + rename) into a fresh sibling ``.DIR.tmp-XXXX``,
-with ``state.json`` last, fsyncs it, then moves into it every entry of ``DIR`` that the save
-did not write (``best/``, and the user's files, directories, symlinks and FIFOs, hidden or
-not: each one renamed, so it stays itself), and swaps it in: ``DIR -> .DIR.old-XXXX``,
-``.DIR.tmp-XXXX -> DIR``, and deletes the old one, which by then holds only the old
-checkpoint's own files. A crash can therefore leave only:
-
-- a partial ``.DIR.tmp-XXXX`` (no valid ``state.json``): ignored and removed by the next save;
-- a complete ``.DIR.tmp-XXXX`` holding some of the user's entries (a crash before the swap):
-  the next save moves them back into ``DIR`` before removing it;
-- the instant between the two renames, where ``DIR`` is missing but a complete
-  ``.DIR.tmp-XXXX`` (the new checkpoint) exists: ``load_checkpoint`` and the next
-  ``save_checkpoint`` finish the swap first (``recover``), so readers always see a complete
-  checkpoint, the old one or the new one.
-
-A save never deletes an entry it did not write: a stale copy still holding one (its name is
-taken in ``DIR`` again) is left where it is.
+Crash safety: the directory is a ``minigrad.checkpoint_dir`` save of ``LAYOUT`` (its five
+files, ``best/`` carried over): never modified in place, swapped in whole, every entry of the
+user's kept. A crash leaves the old checkpoint or the new one, and ``load_checkpoint`` and the
+next ``save_checkpoint`` finish an interrupted swap first.
 
 Loading checks the manifest, so a file truncated or edited after the save is reported as a
 ``CheckpointError`` naming the file, as is a missing or unparsable one.
@@ -38,20 +24,16 @@ Loading checks the manifest, so a file truncated or edited after the save is rep
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
-import secrets
-import shutil
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from minigrad import tasks
+from minigrad import checkpoint_dir, tasks
 from minigrad.errors import CheckpointError
 from minigrad.models.registry import config_for, parameter_count
 from minigrad.models.train.build import build_model, model_arguments
 from minigrad.models.train.config import TrainConfig
-from minigrad.serialization import fsync_directory, load, load_json, load_tree, save, save_json, save_tree
+from minigrad.serialization import load, load_json, load_tree, save, save_json, save_tree
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -63,8 +45,6 @@ STATE_FILE = "state.json"
 BEST_DIR = "best"
 DATA_FILES = (MODEL_FILE, OPTIMIZER_FILE, CONFIG_FILE, TASK_FILE)
 CHECKPOINT_FILES = (*DATA_FILES, STATE_FILE)
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -118,127 +98,37 @@ class TrainingState:
         return state
 
 
-# -- paths ----------------------------------------------------------------------------------
+LAYOUT = checkpoint_dir.Layout(files=CHECKPOINT_FILES, state_file=STATE_FILE, format=FORMAT, best_dir=BEST_DIR)
 
 
-def _split(directory: str | os.PathLike) -> tuple[str, str, str]:
-    path = os.path.abspath(os.fspath(directory))
-    parent, name = os.path.split(path.rstrip(os.sep))
-    if not name:
-        raise CheckpointError(f"{directory!r} cannot be a checkpoint directory")
-    return path.rstrip(os.sep), parent, name
-
-
-def _siblings(parent: str, name: str, kind: str) -> list[str]:
-    """Hidden siblings ``.NAME.tmp-XXXX`` / ``.NAME.old-XXXX`` of a checkpoint directory."""
-    prefix = f".{name}.{kind}-"
-    try:
-        entries = os.listdir(parent)
-    except OSError:
-        return []
-    return sorted(os.path.join(parent, e) for e in entries if e.startswith(prefix))
-
-
-def _sha256(path: str) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+# -- the directory (minigrad.checkpoint_dir with this layout) --------------------------------
 
 
 def is_checkpoint(directory: str | os.PathLike) -> bool:
     """True if ``directory`` holds a committed checkpoint (a ``state.json`` of this format)."""
-    path = os.path.join(os.fspath(directory), STATE_FILE)
-    if not os.path.isfile(path):
-        return False
-    try:
-        data = load_json(path)
-    except CheckpointError:
-        return False
-    return isinstance(data, dict) and data.get("format") == FORMAT
+    return checkpoint_dir.is_complete(directory, LAYOUT)
 
 
 def recover(directory: str | os.PathLike) -> bool:
-    """Finish a swap a crash interrupted: if ``directory`` is missing but a complete new
-    (``.DIR.tmp-*``) or old (``.DIR.old-*``) copy exists beside it, rename it into place.
-    Returns True if something was recovered."""
-    path, parent, name = _split(directory)
-    if os.path.exists(path):
-        return False
-    for kind in ("tmp", "old"):
-        for candidate in reversed(_siblings(parent, name, kind)):
-            if is_checkpoint(candidate):
-                os.replace(candidate, path)
-                fsync_directory(parent)
-                return True
-    return False
-
-
-def _entries(directory: str) -> list[str]:
-    try:
-        return sorted(os.listdir(directory))
-    except OSError:
-        return []
-
-
-def _is_own(entry: str) -> bool:
-    """True for a name a save writes in a checkpoint directory: one of its five files, or a
-    temporary of an interrupted write (``.model.safetensors.<hex>.tmp``, ``.best.tmp-<hex>``,
-    ``.best.old-<hex>``). ``best/`` is not one: it is carried over like the user's entries."""
-    if entry in CHECKPOINT_FILES or entry.startswith((f".{BEST_DIR}.tmp-", f".{BEST_DIR}.old-")):
-        return True
-    return entry.endswith(".tmp") and entry.startswith(tuple(f".{name}." for name in CHECKPOINT_FILES))
+    """Finish a swap a crash interrupted (``checkpoint_dir.recover``); True if something was recovered."""
+    return checkpoint_dir.recover(directory, LAYOUT)
 
 
 def users_entries(directory: str | os.PathLike) -> list[str]:
     """The entries of a checkpoint directory that no save wrote (files, directories, symlinks,
     FIFOs, hidden or not), sorted; every save keeps them. ``best/`` is not one of them."""
-    return [e for e in _entries(os.fspath(directory)) if not _is_own(e) and e != BEST_DIR]
+    return checkpoint_dir.users_entries(directory, LAYOUT)
 
 
-def _move_entries(source: str, target: str, entries: list[str]) -> list[str]:
-    """Rename each of ``entries`` from directory ``source`` into ``target`` (a sibling, so one
-    file system: each rename is atomic, and a directory, symlink or FIFO moves as itself).
-    An entry whose name ``target`` already has stays where it is. Returns the ones moved."""
-    moved = []
-    for entry in entries:
-        destination = os.path.join(target, entry)
-        if not os.path.lexists(destination):
-            os.rename(os.path.join(source, entry), destination)
-            moved.append(entry)
-    return moved
+def check_writable(directory: str | os.PathLike) -> None:
+    """CheckpointError unless ``directory`` can take a checkpoint: absent, empty, or one already."""
+    checkpoint_dir.check_writable(directory, LAYOUT)
 
 
-def _remove_copy(copy: str, path: str) -> None:
-    """Delete ``copy`` (a stale or replaced copy of checkpoint ``path``) once every entry of it
-    that a save did not write (a crash may leave the user's entries, or ``best/``, in it) is
-    moved into ``path``; a copy still holding one is left in place and logged."""
-    if os.path.isdir(path):
-        _move_entries(copy, path, [e for e in _entries(copy) if not _is_own(e)])
-    left = [e for e in _entries(copy) if not _is_own(e)]
-    if left:
-        logger.warning("kept %s: it holds %s, which %s already has", copy, ", ".join(left), path)
-        return
-    shutil.rmtree(copy, ignore_errors=True)
-
-
-def _cleanup(parent: str, name: str) -> None:
-    for kind in ("tmp", "old"):
-        for stale in _siblings(parent, name, kind):
-            _remove_copy(stale, os.path.join(parent, name))
-
-
-def _finish_interrupted_saves(path: str) -> None:
-    """Recover ``path`` and its ``best/`` from a swap a crash interrupted, then remove their stale copies."""
-    parent, name = os.path.split(path)
-    recover(path)
-    _cleanup(parent, name)
-    if os.path.isdir(path):
-        recover(os.path.join(path, BEST_DIR))
-        _cleanup(path, BEST_DIR)
+def check_replaceable_best(directory: str | os.PathLike) -> None:
+    """CheckpointError, naming them, if ``directory/best`` holds entries of the user's: a fresh
+    run replacing the checkpoint there (``keep_best=False``) would have to delete them."""
+    checkpoint_dir.check_replaceable_best(directory, LAYOUT)
 
 
 # -- saving ---------------------------------------------------------------------------------
@@ -251,27 +141,7 @@ def _write_files(target: str, *, model_state: dict, optimizer_state: dict | None
     save_tree(optimizer_state or {}, os.path.join(target, OPTIMIZER_FILE), metadata={"format": FORMAT})
     save_json(config, os.path.join(target, CONFIG_FILE))
     save_json(task_state, os.path.join(target, TASK_FILE))
-    manifest = {}
-    for filename in DATA_FILES:
-        size, digest = _sha256(os.path.join(target, filename))
-        manifest[filename] = {"bytes": size, "sha256": digest}
-    save_json({"format": FORMAT, "version": VERSION, **state.to_dict(), "files": manifest}, os.path.join(target, STATE_FILE))
-
-
-def check_writable(directory: str | os.PathLike) -> None:
-    """CheckpointError unless ``directory`` can take a checkpoint: absent, empty, or one already."""
-    path, parent, _ = _split(directory)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise CheckpointError(f"cannot save a checkpoint to {path}: it exists and is not a directory")
-    if os.path.isdir(path) and os.listdir(path) and not is_checkpoint(path):
-        raise CheckpointError(f"cannot save a checkpoint to {path}: the directory exists and is not a minigrad checkpoint")
-    existing = parent
-    while not os.path.isdir(existing):
-        if os.path.exists(existing):
-            raise CheckpointError(f"cannot save a checkpoint to {path}: {existing} is not a directory")
-        existing = os.path.dirname(existing)
-    if not os.access(existing, os.W_OK):
-        raise CheckpointError(f"cannot save a checkpoint to {path}: {existing} is not writable")
+    checkpoint_dir.write_state(target, LAYOUT, {"version": VERSION, **state.to_dict()})
 
 
 def save_checkpoint(
@@ -295,86 +165,14 @@ def save_checkpoint(
     that exists but is not a checkpoint (and is not empty) is refused. Both refusals are
     CheckpointError. Returns the path.
     """
-    path, parent, name = _split(directory)
-    check_writable(path)
-    try:
-        os.makedirs(parent, exist_ok=True)
-    except OSError as err:
-        raise CheckpointError(f"cannot create {parent}: {err.strerror or err}") from None
-    _finish_interrupted_saves(path)
-    if not keep_best:
-        check_replaceable_best(path)
-    tmp = os.path.join(parent, f".{name}.tmp-{secrets.token_hex(4)}")
-    try:
-        os.makedirs(tmp)
-        _write_files(tmp, model_state=model_state, optimizer_state=optimizer_state, config=config,
-                     task_state=task_state, state=state)
-        fsync_directory(tmp)
-    except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)  # only this save's own files are in it yet
-        if isinstance(err, OSError) and not isinstance(err, CheckpointError):
-            raise CheckpointError(f"could not save the checkpoint {path}: {err.strerror or err}") from err
-        raise
-    try:
-        _swap_in(tmp, path, keep_best)
-    except OSError as err:
-        if isinstance(err, CheckpointError):
-            raise
-        raise CheckpointError(f"could not save the checkpoint {path}: {err.strerror or err}") from err
-    return path
-
-
-def check_replaceable_best(directory: str | os.PathLike) -> None:
-    """CheckpointError, naming them, if ``directory/best`` holds entries of the user's: a fresh
-    run replacing the checkpoint there (``keep_best=False``) would have to delete them."""
-    best = os.path.join(os.fspath(directory), BEST_DIR)
-    if not is_checkpoint(best):
-        return  # no best/, or one that is not a checkpoint: kept like any entry of the user's
-    mine = users_entries(best)
-    if mine:
-        shown = ", ".join(mine[:3]) + (f" and {len(mine) - 3} more" if len(mine) > 3 else "")
-        raise CheckpointError(f"cannot replace the checkpoint in {best}: it holds {shown}, which a checkpoint "
-                              "does not have; move them out first")
-
-
-def _swap_in(tmp: str, path: str, keep_best: bool) -> None:
-    """Make the complete new copy ``tmp`` the checkpoint ``path``.
-
-    The entries of the old checkpoint that no save wrote, and its best/ (with ``keep_best``;
-    without, it is renamed aside to go with the old copy), are moved into ``tmp``; then
-    ``path -> .NAME.old-XXXX``, ``tmp -> path``, and the old copy is removed. If a step
-    fails, the old checkpoint and the moved entries are put back as they were.
-    """
-    parent, name = os.path.split(path)
-    old, moved = None, []
-    try:
-        if os.path.isdir(path):
-            carried = [e for e in _entries(path) if not _is_own(e)]
-            if not keep_best and BEST_DIR in carried and is_checkpoint(os.path.join(path, BEST_DIR)):
-                os.replace(os.path.join(path, BEST_DIR), os.path.join(path, f".{BEST_DIR}.old-{secrets.token_hex(4)}"))
-                carried.remove(BEST_DIR)
-            moved = _move_entries(path, tmp, carried)
-            fsync_directory(tmp)
-            old = os.path.join(parent, f".{name}.old-{secrets.token_hex(4)}")
-            os.replace(path, old)
-        os.replace(tmp, path)
-    except BaseException:
-        if old is not None and not os.path.exists(path):
-            os.replace(old, path)
-        _move_entries(tmp, path, moved)
-        _remove_copy(tmp, path)
-        raise
-    fsync_directory(parent)
-    if old is not None:
-        _remove_copy(old, path)
+    files = dict(model_state=model_state, optimizer_state=optimizer_state, config=config, task_state=task_state,
+                 state=state)
+    return checkpoint_dir.save(directory, lambda target: _write_files(target, **files), LAYOUT, keep_best=keep_best)
 
 
 def save_best(directory: str | os.PathLike, **files: Any) -> str:
     """Write ``directory/best`` (same arguments as ``save_checkpoint``, without ``keep_best``)."""
-    path, _, _ = _split(directory)
-    if not os.path.isdir(path):
-        raise CheckpointError(f"cannot save {path}/{BEST_DIR}: {path} is not a checkpoint directory yet")
-    return save_checkpoint(os.path.join(path, BEST_DIR), **files)  # best/ has no best/: every entry is kept
+    return checkpoint_dir.save_best(directory, lambda target: _write_files(target, **files), LAYOUT)
 
 
 # -- loading --------------------------------------------------------------------------------
@@ -430,40 +228,15 @@ def check_model_sizes(name: str, sizes: dict[str, Any], shapes: dict[str, tuple[
 
 
 
-def _check_manifest(path: str, manifest: Any) -> None:
-    if not isinstance(manifest, dict):
-        raise CheckpointError(f"{os.path.join(path, STATE_FILE)} is corrupt: no file manifest")
-    for filename in DATA_FILES:
-        file_path = os.path.join(path, filename)
-        if not os.path.isfile(file_path):
-            raise CheckpointError(f"checkpoint file missing: {file_path}")
-        expected = manifest.get(filename)
-        if not isinstance(expected, dict):
-            raise CheckpointError(f"{os.path.join(path, STATE_FILE)} is corrupt: no manifest entry for {filename}")
-        size, digest = _sha256(file_path)
-        if size != expected.get("bytes") or digest != expected.get("sha256"):
-            why = f"{size} bytes, expected {expected.get('bytes')}" if size != expected.get("bytes") else "checksum mismatch"
-            raise CheckpointError(f"checkpoint file {file_path} is corrupt or was changed after saving ({why})")
-
-
 def read_checkpoint(directory: str | os.PathLike) -> tuple[dict, dict, dict, TrainingState]:
     """The raw parts of a checkpoint: ``(model_state, config, task_state, state)`` after
     checking the manifest. CheckpointError naming the file for anything missing or corrupt."""
-    path, _, _ = _split(directory)
-    recover(path)
-    if not os.path.exists(path):
-        raise CheckpointError(f"no checkpoint at {path}: the directory does not exist")
-    if not os.path.isdir(path):
-        raise CheckpointError(f"no checkpoint at {path}: it is a file, expected a checkpoint directory")
+    path = checkpoint_dir.directory_path(directory)
+    raw = checkpoint_dir.read_state(path, LAYOUT)
     state_path = os.path.join(path, STATE_FILE)
-    if not os.path.isfile(state_path):
-        raise CheckpointError(f"{path} is not a minigrad checkpoint: {STATE_FILE} is missing")
-    raw = load_json(state_path)
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise CheckpointError(f"{state_path} is not a minigrad checkpoint state file")
     if raw.get("version") != VERSION:
         raise CheckpointError(f"{state_path}: unsupported checkpoint version {raw.get('version')!r} (expected {VERSION})")
-    _check_manifest(path, raw.get("files"))
+    checkpoint_dir.check_manifest(path, raw, LAYOUT)
     config = load_json(os.path.join(path, CONFIG_FILE))
     task_state = load_json(os.path.join(path, TASK_FILE))
     for filename, value in ((CONFIG_FILE, config), (TASK_FILE, task_state)):
@@ -475,7 +248,7 @@ def read_checkpoint(directory: str | os.PathLike) -> tuple[dict, dict, dict, Tra
 
 def read_optimizer(directory: str | os.PathLike) -> dict:
     """``{"optimizer": ..., "scheduler": ...}`` as saved (for resuming)."""
-    path, _, _ = _split(directory)
+    path = checkpoint_dir.directory_path(directory)
     tree = load_tree(os.path.join(path, OPTIMIZER_FILE))
     if not isinstance(tree, dict):
         raise CheckpointError(f"{os.path.join(path, OPTIMIZER_FILE)} is corrupt: expected a dict of optimizer state")
@@ -492,7 +265,7 @@ def load_checkpoint(directory: str | os.PathLike, data_path: str | None = None, 
     ``TrainConfig``; ``state`` a ``TrainingState``. CheckpointError (naming the file) when
     anything is missing, corrupt or inconsistent.
     """
-    path, _, _ = _split(directory)
+    path = checkpoint_dir.directory_path(directory)
     model_state, config_dict, task_state, state = read_checkpoint(path)
     config_path = os.path.join(path, CONFIG_FILE)
     try:
