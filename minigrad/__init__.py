@@ -35,6 +35,9 @@ from .ops.arrange import (
     meshgrid, moveaxis, nonzero, one_hot, put_along_axis, repeat, roll, scatter, scatter_add, tile, trace, tril,
     triu, unflatten, vstack,
 )
+from .ops.scan import (
+    argsort, cummax, cummin, cumprod, cumsum, logcumsumexp, prod, sort, topk,
+)
 from .rng import manual_seed
 from .serialization import load, save
 from .tensor import Tensor

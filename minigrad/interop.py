@@ -118,6 +118,23 @@ def _reduction(op: Callable, name: str) -> Callable:
     return reduce
 
 
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    """``np.sum``: ``dtype=`` casts first and accumulates in it, as NumPy."""
+    if out is not None or kwargs:
+        raise TypeError(f"np.sum: {sorted(kwargs) or ['out']} not supported on Tensors")
+    return ops.sum(a, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def _scan(op: Callable, name: str) -> Callable:
+    def scan(a, axis=None, dtype=None, out=None):
+        _no_dtype(name, dtype)
+        if out is not None:
+            raise TypeError(f"np.{name}(..., out=...) is not supported on Tensors")
+        return op(a, axis=axis)
+
+    return scan
+
+
 def _spread(op: Callable, name: str) -> Callable:
     def spread(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
         _no_dtype(name, dtype)
@@ -205,7 +222,12 @@ def _inspect(function: Callable) -> Callable:
 
 
 FUNCTIONS: dict[Callable, Callable] = {
-    np.sum: _reduction(ops.sum, "sum"),
+    np.sum: _sum,
+    np.prod: _reduction(ops.prod, "prod"),
+    np.cumsum: _scan(ops.cumsum, "cumsum"),
+    np.cumprod: _scan(ops.cumprod, "cumprod"),
+    np.sort: lambda a, axis=-1, kind=None, order=None, **kw: ops.sort(a, axis=axis),
+    np.argsort: lambda a, axis=-1, kind=None, order=None, **kw: ops.argsort(a, axis=axis),
     np.mean: _reduction(ops.mean, "mean"),
     np.max: _extremum(ops.max, "max"),
     np.min: _extremum(ops.min, "min"),

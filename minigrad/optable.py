@@ -356,6 +356,19 @@ OPS: list[OpEntry] = [
     OpEntry("mish", ops.mish, _UNARY, domain=(-4, 4)),
     OpEntry("logsigmoid", ops.logsigmoid, _UNARY, domain=(-4, 4)),
     OpEntry("softmin", ops.softmin, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((), axis=0))),
+    # products, scans and sorting (minigrad.ops.scan); the gathering ones skip ties
+    OpEntry("prod", ops.prod, _REDUCE),
+    OpEntry("cumsum", ops.cumsum, (ex((2, 3), axis=1), ex((4,), axis=0), ex((2, 3)), ex(()))),
+    OpEntry("cumprod", ops.cumprod, (ex((2, 3), axis=1), ex((4,), axis=-1), ex((2, 2)), ex(()))),
+    OpEntry("logcumsumexp", ops.logcumsumexp, (ex((2, 3), axis=1), ex((4,), axis=0), ex((3, 2), axis=-2))),
+    OpEntry("cummax", lambda a, axis: ops.cummax(a, axis)[0], (ex((2, 4), axis=1), ex((5,), axis=0)),
+            exclude=has_ties),
+    OpEntry("cummin", lambda a, axis: ops.cummin(a, axis)[0], (ex((2, 4), axis=1), ex((5,), axis=0)),
+            exclude=has_ties),
+    OpEntry("sort", ops.sort, (ex((2, 4)), ex((3, 2), axis=0, descending=True), ex((2, 2), axis=None)),
+            exclude=has_ties),
+    OpEntry("topk", lambda a, k, **kw: ops.topk(a, k, **kw)[0],
+            (ex((2, 4), k=2), ex((5,), k=3, largest=False), ex((3, 2), k=1, axis=0)), exclude=has_ties),
     # selection
     OpEntry("maximum", ops.maximum, _BINARY, exclude=lambda a, b: ties(a, b)),
     OpEntry("minimum", ops.minimum, _BINARY, exclude=lambda a, b: ties(a, b)),
@@ -381,7 +394,8 @@ OPS: list[OpEntry] = [
     OpEntry("std", ops.std, (ex((2, 4), axis=-1), ex((5,)), ex((3, 2), axis=0, ddof=1, keepdims=True)),
             exclude=_flat_spread),
     OpEntry("logsumexp", ops.logsumexp, _REDUCE),
-    OpEntry("softmax", ops.softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0), ex((), axis=-1))),
+    OpEntry("softmax", ops.softmax, (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0), ex((), axis=-1),
+                                     ex((2, 3, 2), axis=(0, 2)))),
     OpEntry("log_softmax", ops.log_softmax,
             (ex((2, 3), axis=-1), ex((3, 2), axis=0), ex((1,), axis=0), ex((), axis=0))),
     # shape
@@ -653,6 +667,7 @@ FORMULAS: dict[str, str] = {
 NON_DIFFERENTIABLE: dict[str, str] = {
     "argmax": "returns integer indices",
     "argmin": "returns integer indices",
+    "argsort": "returns integer indices",
     "one_hot": "its input and output are integers",
     "nonzero": "returns integer indices",
 }

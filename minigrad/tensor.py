@@ -503,7 +503,7 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
     # NumPy spelling (axis=, keepdims=); @numpy_spelling turns torch's dim=/keepdim= into a clear TypeError
     @numpy_spelling
-    def sum(self, axis=None, keepdims: bool = False): return ops.sum(self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims: bool = False, dtype=None): return ops.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)  # noqa: E501
     @numpy_spelling
     def mean(self, axis=None, keepdims: bool = False): return ops.mean(self, axis=axis, keepdims=keepdims)
     @numpy_spelling
@@ -524,6 +524,24 @@ class Tensor:
     def softmax(self, axis: int = -1): return ops.softmax(self, axis=axis)
     @numpy_spelling
     def log_softmax(self, axis: int = -1): return ops.log_softmax(self, axis=axis)
+    @numpy_spelling
+    def prod(self, axis=None, keepdims: bool = False): return ops.prod(self, axis=axis, keepdims=keepdims)
+    @numpy_spelling
+    def cumsum(self, axis=None): return ops.cumsum(self, axis=axis)
+    @numpy_spelling
+    def cumprod(self, axis=None): return ops.cumprod(self, axis=axis)
+    @numpy_spelling
+    def logcumsumexp(self, axis: int): return ops.logcumsumexp(self, axis)
+    @numpy_spelling
+    def cummax(self, axis: int): return ops.cummax(self, axis)
+    @numpy_spelling
+    def cummin(self, axis: int): return ops.cummin(self, axis)
+    @numpy_spelling
+    def sort(self, axis=-1, descending: bool = False): return ops.sort(self, axis=axis, descending=descending)
+    @numpy_spelling
+    def argsort(self, axis=-1, descending: bool = False): return ops.argsort(self, axis=axis, descending=descending)
+    @numpy_spelling
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True): return ops.topk(self, k, axis, largest, sorted)  # noqa: A002,E501
 
     # any/all: bool results outside the graph
     @numpy_spelling

@@ -521,14 +521,33 @@ def _pool(k: int, kind: str):
 
 @st.composite
 def _cross_entropy(draw):
+    """Class indices (ignore_index, smoothing) or probability targets, with or without class weights."""
     lead = draw(shapes(max_dims=2, max_side=3))
     classes = draw(st.integers(1, 4))
-    return (lead + (classes,),), {
-        "target": draw(int_array(lead, 0, classes - 1)),
-        "ignore_index": draw(st.sampled_from([None, 0])),
-        "label_smoothing": draw(st.sampled_from([0.0, 0.1])),
-        "reduction": draw(reduction()),
-    }
+    kwargs = {"label_smoothing": draw(st.sampled_from([0.0, 0.1])), "reduction": draw(reduction())}
+    if draw(st.booleans()):
+        kwargs["weight"] = draw(hnp.arrays(np.float64, (classes,), elements=st.floats(0.5, 2.0)))
+    if draw(st.booleans()):
+        raw = draw(hnp.arrays(np.float64, lead + (classes,), elements=st.floats(0.1, 1.0)))
+        return (lead + (classes,),), {"target": raw / raw.sum(axis=-1, keepdims=True), **kwargs}
+    return (lead + (classes,),), {"target": draw(int_array(lead, 0, classes - 1)),
+                                  "ignore_index": draw(st.sampled_from([None, 0])), **kwargs}
+
+
+@st.composite
+def _binary_cross_entropy(draw):
+    shape = draw(shapes())
+    weight = draw(st.sampled_from([None, shape, shape[-1:]])) if shape else None
+    return (shape, shape), {"reduction": draw(reduction()), "weight": None if weight is None else
+                            draw(hnp.arrays(np.float64, weight, elements=st.floats(0.5, 2.0)))}
+
+
+@st.composite
+def _bce_with_logits(draw):
+    (shapes_, kwargs) = draw(_binary_cross_entropy())
+    if shapes_[0] and draw(st.booleans()):
+        kwargs["pos_weight"] = draw(hnp.arrays(np.float64, shapes_[0][-1:], elements=st.floats(0.5, 3.0)))
+    return shapes_, kwargs
 
 
 @st.composite
@@ -730,6 +749,16 @@ STRATEGIES: dict[str, Draw] = {
     "mish": unary(),
     "logsigmoid": unary(),
     "softmin": with_kwargs(shapes(), one_axis),
+    # products, scans and sorting
+    "prod": with_kwargs(shapes(), axis_kwargs),
+    "cumsum": with_kwargs(shapes(), _scan_axis),
+    "cumprod": with_kwargs(shapes(), _scan_axis),
+    "logcumsumexp": with_kwargs(shapes(min_dims=1), one_axis),
+    "cummax": with_kwargs(shapes(min_dims=1), one_axis),
+    "cummin": with_kwargs(shapes(min_dims=1), one_axis),
+    "sort": with_kwargs(shapes(), lambda s: st.fixed_dictionaries(
+        {"axis": _scan_axis(s).map(lambda kw: kw["axis"]), "descending": st.booleans()})),
+    "topk": _topk(),
     # selection
     "maximum": binary(),
     "minimum": binary(),
@@ -745,8 +774,8 @@ STRATEGIES: dict[str, Draw] = {
     "var": with_kwargs(shapes(), lambda s: axis_kwargs(s, ddof=True)),
     "std": _std(),
     "logsumexp": with_kwargs(shapes(), axis_kwargs),
-    "softmax": with_kwargs(shapes(), one_axis),
-    "log_softmax": with_kwargs(shapes(), one_axis),
+    "softmax": with_kwargs(shapes(), _softmax_axes),
+    "log_softmax": with_kwargs(shapes(), _softmax_axes),
     # shape
     "reshape": _reshape(),
     "transpose": with_kwargs(shapes(), _transpose_axes),
@@ -804,6 +833,8 @@ STRATEGIES: dict[str, Draw] = {
     "avg_pool1d": _pool(1, "avg"),
     "avg_pool2d": _pool(2, "avg"),
     "cross_entropy": _cross_entropy(),
+    "binary_cross_entropy": _binary_cross_entropy(),
+    "binary_cross_entropy_with_logits": _bce_with_logits(),
     "nll_loss": _nll_loss(),
     "mse_loss": _mse_loss(),
     "embedding": _embedding(),

@@ -80,6 +80,13 @@ CASES = [
     ("copysign", lambda a, b: np.copysign(a, b), mg.copysign),
     ("fmod", lambda a, b: np.fmod(a, b), mg.fmod),
     ("remainder", lambda a, b: np.remainder(a, b), lambda a, b: a % b),
+    # products, scans and sorting (minigrad.ops.scan)
+    ("prod", lambda a, b: np.prod(a, axis=1, keepdims=True), lambda a, b: a.prod(axis=1, keepdims=True)),
+    ("cumsum", lambda a, b: np.cumsum(a, axis=1), lambda a, b: a.cumsum(axis=1)),
+    ("cumsum_flat", lambda a, b: np.cumsum(a), lambda a, b: mg.cumsum(a)),
+    ("cumprod", lambda a, b: np.cumprod(a, axis=0), lambda a, b: a.cumprod(axis=0)),
+    ("sort", lambda a, b: np.sort(a, axis=0), lambda a, b: a.sort(axis=0)),
+    ("sum_dtype", lambda a, b: np.sum(a, dtype=np.float32), lambda a, b: a.sum(dtype=mg.float32)),
 ]
 
 

@@ -67,7 +67,29 @@ ACTIVATIONS = [
     ("softmin", lambda x: mg.functional.softmin(x, axis=0), lambda x: TF.softmin(x, dim=0), ACT),
 ]
 
-CASES = ELEMENTWISE + ACTIVATIONS
+SCANS = [
+    ("prod", lambda a: mg.prod(a, axis=1), lambda a: torch.prod(a, 1), WIDE),
+    ("prod_all", mg.prod, torch.prod, [(0.5, 1.5)]),
+    ("prod_axes", lambda a: mg.prod(a, axis=(0, 1), keepdims=True), lambda a: a.prod(1, True).prod(0, True), WIDE),
+    ("cumsum", lambda a: mg.cumsum(a, axis=0), lambda a: torch.cumsum(a, 0), WIDE),
+    ("cumsum_flat", mg.cumsum, lambda a: torch.cumsum(a.reshape(-1), 0), WIDE),
+    ("cumprod", lambda a: mg.cumprod(a, axis=1), lambda a: torch.cumprod(a, 1), WIDE),
+    ("logcumsumexp", lambda a: mg.logcumsumexp(a, 1), lambda a: torch.logcumsumexp(a, 1), [(-30, 30)]),
+    ("cummax", lambda a: mg.cummax(a, 1), lambda a: tuple(torch.cummax(a, 1)), WIDE),
+    ("cummin", lambda a: mg.cummin(a, 0), lambda a: tuple(torch.cummin(a, 0)), WIDE),
+    ("sort", mg.sort, lambda a: torch.sort(a).values, WIDE),
+    ("sort_descending", lambda a: mg.sort(a, axis=0, descending=True), lambda a: torch.sort(a, 0, True).values, WIDE),
+    ("argsort", lambda a: mg.argsort(a, axis=0), lambda a: torch.argsort(a, 0), WIDE),
+    ("topk", lambda a: mg.topk(a, 2), lambda a: tuple(torch.topk(a, 2)), WIDE),
+    ("topk_smallest", lambda a: mg.topk(a, 3, axis=0, largest=False), lambda a: tuple(torch.topk(a, 3, 0, False)),
+     WIDE),
+    ("softmax_axes", lambda a: mg.softmax(a, axis=(0, 1)), lambda a: torch.softmax(a.reshape(-1), 0).reshape(a.shape),
+     WIDE),
+    ("log_softmax_axes", lambda a: mg.log_softmax(a, axis=(0, 1)),
+     lambda a: torch.log_softmax(a.reshape(-1), 0).reshape(a.shape), WIDE),
+]
+
+CASES = ELEMENTWISE + ACTIVATIONS + SCANS
 
 
 # PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32, also for float64
@@ -87,6 +109,9 @@ def _compare(ours, theirs, domains, seed=0, grad_rtol=1e-9):
         np.testing.assert_allclose(o.data, e.detach().numpy(), rtol=1e-10, atol=1e-12)
         weights.append(rng.standard_normal(o.shape) if o.dtype.kind == "f" else None)
     live = [(o, e, w) for o, e, w in zip(out, expected, weights) if w is not None]
+    if not live:  # integer results only (argsort): no gradient to compare
+        assert not any(o.requires_grad for o in out)
+        return
     sum((o * mg.tensor(w)).sum() for o, _, w in live).backward()
     sum((e * torch.tensor(w)).sum() for _, e, w in live).backward()
     for m, r in zip(mine, reference):
@@ -128,3 +153,43 @@ def test_activation_gradients_stay_float32(name):
     x = mg.tensor(np.linspace(-4, 4, 9), dtype=mg.float32, requires_grad=True)
     getattr(mg.functional, name)(x).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def _with_zeros():
+    x = np.random.default_rng(5).uniform(-2, 2, size=(3, 4))
+    x[0, 1] = x[1, 1] = x[1, 3] = x[2, 0] = 0.0  # rows with no, one and two zeros
+    x[0] = [1.5, -0.5, 2.0, 0.75]
+    return x
+
+
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
+def test_prod_and_cumprod_gradients_at_zeros_match_torch_to_second_order(op):
+    x = _with_zeros()
+    mine = mg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    ours = getattr(mg, op)(mine, axis=1)
+    ref = getattr(torch, op)(theirs, 1)
+    np.testing.assert_allclose(ours.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    w = np.random.default_rng(6).standard_normal(ref.shape)
+    (g,) = mg.autograd.grad((ours * mg.tensor(w)).sum(), [mine], create_graph=True)
+    (h,) = torch.autograd.grad((ref * torch.tensor(w)).sum(), [theirs], create_graph=True)
+    np.testing.assert_allclose(g.data, h.detach().numpy(), rtol=1e-12, atol=1e-12)
+    u = np.random.default_rng(7).standard_normal(x.shape)
+    (gg,) = mg.autograd.grad((g * mg.tensor(u)).sum(), [mine])
+    (hh,) = torch.autograd.grad((h * torch.tensor(u)).sum(), [theirs])
+    np.testing.assert_allclose(gg.data, hh.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_sum_with_dtype_accumulates_in_it_as_numpy():
+    x = mg.tensor(np.full(3, 0.1, dtype=np.float32), requires_grad=True)
+    total = x.sum(dtype=mg.float64)
+    assert total.dtype == np.float64 and total.item() == np.sum(x.data, dtype=np.float64)
+    total.backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0, 1.0]
+    assert np.sum(x, dtype=np.float64).dtype == np.float64
+    assert mg.sum(mg.tensor([1, 2, 3]), dtype=mg.float32).dtype == np.float32
+
+
+def test_topk_checks_k():
+    with pytest.raises(ValueError, match=r"topk: k must be an int in \[0, 4\] \(the size of axis 1\), got 5"):
+        mg.topk(mg.zeros((2, 4)), 5)

@@ -83,13 +83,19 @@ def _along_axis(op, a, axis: int, name: str) -> Tensor:
 
 @numpy_spelling
 def softmax(a, axis: int = -1) -> Tensor:
-    """exp(a) / sum(exp(a)) along ``axis``, shifted by the max for stability (1 for a 0-d tensor)."""
+    """exp(a) / sum(exp(a)) along ``axis``, shifted by the max for stability (1 for a 0-d tensor);
+    a tuple of axes normalises over all of them together (``exp(a - logsumexp(a, axis))``)."""
+    if isinstance(axis, tuple):
+        return log_softmax(a, axis).exp()
     return _along_axis(Softmax, a, axis, "softmax")
 
 
 @numpy_spelling
 def log_softmax(a, axis: int = -1) -> Tensor:
-    """a - logsumexp(a) along ``axis`` (0 for a 0-d tensor)."""
+    """a - logsumexp(a) along ``axis`` (0 for a 0-d tensor), or over a tuple of axes together."""
+    if isinstance(axis, tuple):
+        a = a if isinstance(a, Tensor) else Tensor(float_array(a))
+        return a - a.logsumexp(axis=axis, keepdims=True)
     return _along_axis(LogSoftmax, a, axis, "log_softmax")
 
 
@@ -171,12 +177,14 @@ def _reduce_losses(losses: Tensor, target: np.ndarray, ignore_index, reduction: 
 
 
 def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothing: float = 0.0,
-                  reduction: str = "mean") -> Tensor:
+                  reduction: str = "mean", weight=None) -> Tensor:
     """Softmax cross-entropy with classes on the LAST axis.
 
-    logits (..., C) float, target (...) int class indices. ``reduction="mean"``
-    averages over targets that are not ``ignore_index``; ``label_smoothing`` follows
-    PyTorch (the target distribution is (1-eps) one-hot + eps/C uniform).
+    logits (..., C) float; target (...) int class indices, or (..., C) float class
+    probabilities (soft labels). ``reduction="mean"`` averages over targets that are not
+    ``ignore_index`` (probabilities: over all rows); ``label_smoothing`` follows PyTorch (the
+    target distribution is (1-eps) target + eps/C uniform). ``weight`` (C,) weighs each class
+    as PyTorch: with class indices the mean divides by the summed weights of the targets.
     """
     _check_reduction("cross_entropy", reduction)
     logits = float_array(logits)
@@ -185,13 +193,72 @@ def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothi
         raise ShapeError("cross_entropy: logits must have a class axis, got a 0-d tensor")
     if logits.shape[-1] == 0:
         raise ShapeError(f"cross_entropy: logits must have C >= 1 classes on the last axis, got shape {logits.shape}")
-    target = _target_array("cross_entropy", logits, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if weight is not None and tuple(getattr(weight, "shape", np.shape(weight))) != logits.shape[-1:]:
+        raise ShapeError(f"cross_entropy: weight must have one entry per class, shape {logits.shape[-1:]}, "
+                         f"got {np.shape(weight.data if isinstance(weight, Tensor) else weight)}")
+    if _is_probabilities(target):
+        if ignore_index is not None:
+            raise ValueError("cross_entropy: ignore_index applies to class indices, not to probability targets")
+        return _soft_cross_entropy(logits, target, weight, float(label_smoothing), reduction)
+    if weight is not None:
+        target = _target_array("cross_entropy", logits, target)
+        _check_class_range("cross_entropy", target, logits.shape[-1], ignore_index)
+        return _weighted_cross_entropy(logits, target, float_array(weight), ignore_index, float(label_smoothing),
+                                       reduction)
+    target = _target_array("cross_entropy", logits, target)
     ignore_index = None if ignore_index is None else int(ignore_index)
     _check_class_range("cross_entropy", target, logits.shape[-1], ignore_index)
     losses = CrossEntropy.apply(logits, target, ignore_index=ignore_index, label_smoothing=float(label_smoothing))
     return _reduce_losses(losses, target, ignore_index, reduction)
+
+
+def _is_probabilities(target) -> bool:
+    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    return np.issubdtype(data.dtype, np.floating)
+
+
+def _soft_cross_entropy(logits, target, weight, label_smoothing: float, reduction: str) -> Tensor:
+    """-sum_c weight_c * p_c * log_softmax(logits)_c per row, p the (smoothed) target probabilities."""
+    target = float_array(target)
+    if target.shape != logits.shape:
+        raise ShapeError(f"cross_entropy: probability targets must have the logits' shape {logits.shape}, "
+                         f"got {target.shape}")
+    classes = logits.shape[-1]
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    per_class = log_softmax(logits, axis=-1) * target
+    if weight is not None:
+        per_class = per_class * float_array(weight)
+    losses = -per_class.sum(axis=-1)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total if reduction == "sum" else total * (1.0 / max(losses.size, 1))
+
+
+def _weighted_cross_entropy(logits, target: np.ndarray, weight, ignore_index, label_smoothing: float,
+                            reduction: str) -> Tensor:
+    """PyTorch's class-weighted loss: -weight[y] * log p[y] per row (smoothing adds
+    -eps/C * sum_c weight_c log p_c); the mean divides by the summed weight[y] of kept rows."""
+    from .shape import getitem, take_along_axis
+
+    keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+    safe = np.where(keep, target, 0)
+    log_p = log_softmax(logits, axis=-1)
+    row_weight = getitem(weight, safe) * keep.astype(logits.dtype)
+    losses = -take_along_axis(log_p, safe[..., None], axis=-1)[..., 0] * row_weight
+    if label_smoothing:
+        smooth = -(log_p * weight).sum(axis=-1) * keep.astype(logits.dtype)
+        losses = (1.0 - label_smoothing) * losses + (label_smoothing / logits.shape[-1]) * smooth
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    summed = row_weight.sum()
+    return total * 0.0 if not float(summed.data) else total / summed  # all ignored: 0, as without weights
 
 
 def nll_loss(log_probs, target, ignore_index: int | None = None, reduction: str = "mean") -> Tensor:

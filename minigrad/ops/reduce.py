@@ -11,6 +11,7 @@ import numpy as np
 from .._spelling import numpy_spelling
 from ..autograd import Function
 from ._util import Tensor, float_array, normalize_axes
+from .elementwise import astype
 
 
 def _restore(grad: np.ndarray, axes, keepdims: bool) -> np.ndarray:
@@ -206,8 +207,11 @@ def _reduce(op, a, axis, name, **kw) -> Tensor:
 
 
 @numpy_spelling
-def sum(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (int, tuple or None for all)."""
+def sum(a, axis=None, keepdims: bool = False, dtype=None) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (int, tuple or None for all); ``dtype`` casts first (a differentiable
+    cast between float dtypes), so the sum accumulates in it, as NumPy."""
+    if dtype is not None:
+        a = astype(float_array(a), dtype)
     return _reduce(Sum, a, axis, "sum", keepdims=keepdims)
 
 
