@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Iterator
 
 from minigrad.cli.errors import CLIError
@@ -53,3 +54,11 @@ def writing(path: str, option: str) -> Iterator[None]:
         yield
     except OSError as err:
         raise CLIError(f"cannot write {option} {path}: {err.strerror or err}") from None
+
+
+def open_in_browser(path: str) -> None:
+    """Open the written page ``path`` in the default web browser; CLIError when there is none."""
+    import webbrowser
+
+    if not webbrowser.open(Path(path).resolve().as_uri()):
+        raise CLIError(f"wrote {path} but found no browser to open it; open it by hand")

@@ -6,7 +6,7 @@ import click
 
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError, user_errors
-from minigrad.cli.files import check_output_file, writing
+from minigrad.cli.files import check_output_file, open_in_browser, writing
 from minigrad.cli.loading import check_input_length, open_checkpoint, require_seq2seq
 
 PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png'
@@ -18,11 +18,17 @@ PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png
 @click.option("--beam-size", type=click.IntRange(min=1), default=1, show_default=True, help="Beam width (1: greedy).")
 @click.option("--png", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help='Also write the heatmap as an image (needs: pip install "minigrad[plot]").')
-def command(checkpoint: str, text: str, beam_size: int, png: str | None) -> None:
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also write a web page of every layer and head (Transformers) or of the alignment (RNNs).")
+@click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")
+def command(checkpoint: str, text: str, beam_size: int, png: str | None, html_path: str | None,
+            open_page: bool) -> None:
     """Show a decode's attention as a heatmap.
 
     Output tokens down the side, source tokens across the top, each cell shaded by
     the weight the model gave that source token when producing that output token.
+    --html FILE writes a page with every layer and head of a Transformer's self-,
+    causal and cross-attention (for an RNN, its alignment matrix).
     """
     from minigrad.models.training import predict
 
@@ -35,6 +41,9 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None) -> None
         except ImportError:
             raise CLIError(PLOT_HINT) from None
         check_output_file(png, "--png")
+    if open_page and not html_path:
+        raise CLIError("--open opens the --html page: give --html FILE too")
+    check_output_file(html_path, "--html")
     model, task, config, _ = open_checkpoint(checkpoint)
     require_seq2seq(task, "attention")
     check_input_length(task, text)
@@ -53,3 +62,27 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None) -> None
         with user_errors(f"cannot write --png {png}: "), writing(png, "--png"):
             save_attention_png(matrix, source, out_tokens, png, title=f"{text} → {output}")
         console.print(f"wrote {png}")
+    if html_path is not None:
+        page = _page(model, task, text, tokens, matrix, source, out_tokens, f"{text} → {output} ({config.model})")
+        with writing(html_path, "--html"):
+            page.save(html_path)
+        console.print(f"wrote {html_path} ({len(page.data['maps'])} attention layers)", soft_wrap=True)
+        if open_page:
+            open_in_browser(html_path)
+
+
+def _page(model, task, text: str, tokens: list[int], matrix, source: list[str], out_tokens: list[str], title: str):
+    """Every layer and head for a model whose attention modules keep ``last_weights`` (run again on
+    the source and BOS + the decoded tokens), else the decode's alignment matrix."""
+    import numpy as np
+
+    from minigrad import tasks, viz
+
+    if not any(hasattr(m, "last_weights") for m in model.modules()):
+        return viz.alignment(matrix, out_tokens, source, title=title)
+    src = np.asarray([task.encode_source(text)], dtype=np.int64)
+    if not hasattr(model, "decoder"):  # an encoder: one label per source position
+        return viz.attention(model, src, src_tokens=source, title=title)
+    tgt = np.asarray([[tasks.BOS, *tokens]], dtype=np.int64)
+    tgt_tokens = [task.tgt_vocab.id_to_token(i) for i in tgt[0]]
+    return viz.attention(model, src, tgt, src_tokens=source, tgt_tokens=tgt_tokens, title=title)

@@ -21,7 +21,7 @@ import click
 
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError
-from minigrad.cli.files import check_output_file, writing
+from minigrad.cli.files import check_output_file, open_in_browser, writing
 from minigrad.viz import demos
 
 DEMO_NAMES = tuple(demos.DEMOS)
@@ -138,16 +138,14 @@ def _leaf_table(leaves: list, values: int):
 
 def _write_page(root, label: str, path: str, open_page: bool, console) -> None:
     """Write the autodiff page of ``root`` to ``path`` and, with ``open_page``, open it in a browser."""
-    import webbrowser
-
     from minigrad import viz
 
     page = viz.graph(root, title=f"minigrad trace {label}")
     with writing(path, "--html"):
         page.save(path)
-    console.print(f"wrote {path} ({len(page.data['nodes'])} nodes, laid out by {page.data['layout']})")
-    if open_page and not webbrowser.open(Path(path).resolve().as_uri()):
-        raise CLIError(f"wrote {path} but found no browser to open it; open it by hand")
+    console.print(f"wrote {path} ({len(page.data['nodes'])} nodes, laid out by {page.data['layout']})", soft_wrap=True)
+    if open_page:
+        open_in_browser(path)
 
 
 @click.command(name="trace", cls=MinigradCommand)

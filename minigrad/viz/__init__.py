@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._data import formula, graph_data, modules, view
+from ._attention import AttentionMap, alignment_map, model_maps
+from ._data import graph_data, modules, view
+from ..graph import formula
 from ._layout import layout
 from ._page import asset, iframe, page
 
-__all__ = ["GraphPage", "graph", "modules", "formula", "view"]
+__all__ = ["GraphPage", "AttentionPage", "AttentionMap", "graph", "attention", "alignment", "modules", "formula",
+           "view"]
 
 _GRAPH_BODY = """<header>
 <h1>{title}</h1>
@@ -74,3 +77,40 @@ def graph(root, title: str | None = None, engine: str | None = None) -> GraphPag
     title = title or f"graph of {data['nodes'][-1]['label']}"
     body = _GRAPH_BODY.format(title=_html.escape(title))
     return GraphPage(title, body, data, asset("graph.js"), asset("graph.css"))
+
+
+_ATTENTION_BODY = """<header><h1>{title}</h1>
+<span id="selected"></span>
+<span style="color:#6b7280">click a head to select it · hover a token to see where it looks</span>
+</header>
+<main><div id="grid"></div><div id="lines-view"><svg id="lines" xmlns="http://www.w3.org/2000/svg"></svg></div></main>
+<footer id="stats"></footer>"""
+
+
+class AttentionPage(Page):
+    """The attention page; ``data["maps"]`` holds each layer's weights (heads, queries, keys)."""
+
+
+def attention_page(maps: list[AttentionMap], title: str) -> AttentionPage:
+    """The page of ``maps``: one row of head heatmaps per layer, lines for the selected head."""
+    import html as _html
+
+    if not maps:
+        raise ValueError("no attention maps to show")
+    data = {"maps": [m.to_json() for m in maps]}
+    body = _ATTENTION_BODY.format(title=_html.escape(title))
+    return AttentionPage(title, body, data, asset("attention.js"), asset("attention.css"))
+
+
+def attention(model, src, tgt=None, src_tokens=None, tgt_tokens=None, title: str | None = None) -> AttentionPage:
+    """The attention page of ``model(src)`` or ``model(src, tgt)`` (token ids, (T,) or (1, T)): every
+    module that keeps ``last_weights`` (B, H, Tq, Tk) after its forward, each head a heatmap.
+    ``src_tokens``/``tgt_tokens`` label the positions (default: the ids). Runs without gradients
+    in evaluation mode and leaves the training flags as they were."""
+    maps = model_maps(model, src, tgt, src_tokens, tgt_tokens)
+    return attention_page(maps, title or f"attention of {type(model).__name__}")
+
+
+def alignment(matrix, queries, keys, title: str = "decoder alignment") -> AttentionPage:
+    """The page of a recurrent decoder's alignment matrix (output tokens, source tokens)."""
+    return attention_page([alignment_map(matrix, queries, keys)], title)
