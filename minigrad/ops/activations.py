@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._spelling import numpy_spelling
 from ._util import Tensor, float_array
 from .nn import softmax
 from .pointwise import _Elementwise
@@ -182,6 +183,7 @@ def logsigmoid(x) -> Tensor:
     return LogSigmoid.apply(float_array(x))
 
 
+@numpy_spelling
 def softmin(x, axis: int = -1) -> Tensor:
     """``softmax(-x, axis)``: weights that favour the smallest entries."""
     return softmax(-float_array(x), axis=axis)
