@@ -13,6 +13,7 @@ from .ops.activations import (
     softsign,
 )
 from .ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .ops.losses import binary_cross_entropy, binary_cross_entropy_with_logits
 from .ops.elementwise import gelu, relu, sigmoid, tanh
 from .ops.nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
 from .ops.recurrent import bahdanau_decoder, recurrence, rnn_cell
@@ -26,4 +27,5 @@ __all__ = [
     "linear", "gelu", "relu", "sigmoid", "tanh", "scaled_dot_product_attention", "additive_attention",
     "recurrence", "rnn_cell", "bahdanau_decoder",
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits",
 ]

@@ -63,6 +63,14 @@ def test_norm_gives_numpys_values(ord_, axis):
      r"conv1d: the \(padded\) input's spatial size \(2,\) is smaller than the kernel's span \(3,\)"),
     (lambda: F.max_pool2d(mg.zeros((1, 1, 4, 4)), 2, padding=2), ValueError, r"max_pool2d: padding \(2, 2\) must be"),
     (lambda: mg.nn.Conv2d(3, 4, 3, groups=2), ValueError, r"Conv2d: groups=2 must divide in_channels=3"),
+    (lambda: F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0])), ValueError,
+     r"binary_cross_entropy: input must be probabilities in \[0, 1\]"),
+    (lambda: F.cross_entropy(mg.zeros((2, 3)), np.full((2, 3), 1 / 3), ignore_index=0), ValueError,
+     r"cross_entropy: ignore_index applies to class indices"),
+    (lambda: F.cross_entropy(mg.zeros((2, 3)), np.array([0, 1]), weight=np.ones(2)), mg.ShapeError,
+     r"cross_entropy: weight must have one entry per class, shape \(3,\), got \(2,\)"),
+    (lambda: F.cross_entropy(mg.zeros((2, 3)), np.full((2, 2), 0.5)), TypeError,
+     r"cross_entropy: target must hold integer class indices"),
 ])
 def test_bad_input_is_one_clear_error(call, error, message):
     with pytest.raises(error, match=message):

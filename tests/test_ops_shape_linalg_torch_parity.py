@@ -132,3 +132,37 @@ def test_pool_modules_match_pytorch(module, kwargs, shape):
     x = np.random.default_rng(1).standard_normal(shape)
     np.testing.assert_allclose(getattr(mg.nn, module)(**kwargs)(mg.tensor(x)).data,
                                getattr(torch.nn, module)(**kwargs)(torch.tensor(x)).numpy(), rtol=1e-12)
+
+
+W = np.array([0.5, 1.0, 2.0, 1.5])
+PROBS = np.array([[0.1, 0.2, 0.3, 0.4], [1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
+LOSSES = [
+    ("ce_weight", lambda x: F.cross_entropy(x, I([0, 3, 3]), weight=W),
+     lambda x: TF.cross_entropy(x, torch.tensor([0, 3, 3]), weight=torch.tensor(W))),
+    ("ce_weight_ignore_smoothing", lambda x: F.cross_entropy(x, I([0, 3, 1]), weight=W, ignore_index=3, label_smoothing=0.2),
+     lambda x: TF.cross_entropy(x, torch.tensor([0, 3, 1]), weight=torch.tensor(W), ignore_index=3, label_smoothing=0.2)),
+    ("ce_weight_none", lambda x: F.cross_entropy(x, I([2, 1, 0]), weight=W, reduction="none"),
+     lambda x: TF.cross_entropy(x, torch.tensor([2, 1, 0]), weight=torch.tensor(W), reduction="none")),
+    ("ce_probabilities", lambda x: F.cross_entropy(x, PROBS), lambda x: TF.cross_entropy(x, torch.tensor(PROBS))),
+    ("ce_probabilities_weight_smoothing", lambda x: F.cross_entropy(x, PROBS, weight=W, label_smoothing=0.1, reduction="sum"),
+     lambda x: TF.cross_entropy(x, torch.tensor(PROBS), weight=torch.tensor(W), label_smoothing=0.1, reduction="sum")),
+    ("bce", lambda x: F.binary_cross_entropy(mg.sigmoid(x), mg.tensor(PROBS)),
+     lambda x: TF.binary_cross_entropy(torch.sigmoid(x), torch.tensor(PROBS))),
+    ("bce_weight_none", lambda x: F.binary_cross_entropy(mg.sigmoid(x), mg.tensor(PROBS), weight=W, reduction="none"),
+     lambda x: TF.binary_cross_entropy(torch.sigmoid(x), torch.tensor(PROBS), weight=torch.tensor(W), reduction="none")),
+    ("bce_logits", lambda x: F.binary_cross_entropy_with_logits(x * 10, mg.tensor(PROBS), pos_weight=W),
+     lambda x: TF.binary_cross_entropy_with_logits(x * 10, torch.tensor(PROBS), pos_weight=torch.tensor(W))),
+    ("bce_logits_weight_sum", lambda x: F.binary_cross_entropy_with_logits(x, mg.tensor(PROBS), weight=W, reduction="sum"),
+     lambda x: TF.binary_cross_entropy_with_logits(x, torch.tensor(PROBS), weight=torch.tensor(W), reduction="sum")),
+]
+
+
+@pytest.mark.parametrize("mg_call,torch_call", [c[1:] for c in LOSSES], ids=[c[0] for c in LOSSES])
+def test_losses_match_pytorch(mg_call, torch_call):
+    _agree(mg_call, torch_call, (3, 4))
+
+
+def test_binary_cross_entropy_clamps_log_at_minus_100_as_pytorch():
+    p, t = np.array([0.0, 1.0, 0.5]), np.array([1.0, 0.0, 1.0])
+    np.testing.assert_allclose(F.binary_cross_entropy(mg.tensor(p), mg.tensor(t), reduction="none").data,
+                               TF.binary_cross_entropy(torch.tensor(p), torch.tensor(t), reduction="none").numpy())

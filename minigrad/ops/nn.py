@@ -198,7 +198,7 @@ def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothi
     if weight is not None and tuple(getattr(weight, "shape", np.shape(weight))) != logits.shape[-1:]:
         raise ShapeError(f"cross_entropy: weight must have one entry per class, shape {logits.shape[-1:]}, "
                          f"got {np.shape(weight.data if isinstance(weight, Tensor) else weight)}")
-    if _is_probabilities(target):
+    if _is_probabilities(target, logits):
         if ignore_index is not None:
             raise ValueError("cross_entropy: ignore_index applies to class indices, not to probability targets")
         return _soft_cross_entropy(logits, target, weight, float(label_smoothing), reduction)
@@ -214,9 +214,11 @@ def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothi
     return _reduce_losses(losses, target, ignore_index, reduction)
 
 
-def _is_probabilities(target) -> bool:
+def _is_probabilities(target, logits) -> bool:
+    """A float target of the logits' shape holds class probabilities; other float targets are
+    refused as class indices (by ``_target_array``)."""
     data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    return np.issubdtype(data.dtype, np.floating)
+    return np.issubdtype(data.dtype, np.floating) and data.shape == logits.shape
 
 
 def _soft_cross_entropy(logits, target, weight, label_smoothing: float, reduction: str) -> Tensor:
