@@ -26,8 +26,8 @@ from .ops import (
 )
 from .ops.pointwise import (
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,
-    fmod, hypot, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square, tan,
-    trunc,
+    fmod, hypot, lerp, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square,
+    tan, trunc,
 )
 from .ops.contract import dot, einsum, inner, kron, outer, tensordot
 from .ops.arrange import (

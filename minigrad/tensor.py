@@ -486,6 +486,7 @@ class Tensor:
     def copysign(self, other): return ops.copysign(self, other)
     def fmod(self, other): return ops.fmod(self, other)
     def remainder(self, other): return ops.remainder(self, other)
+    def lerp(self, end, weight): return ops.lerp(self, end, weight)
     asin, acos, atan, atan2, asinh, acosh, atanh = arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh  # torch's names
     def gelu(self, approximate: str = "none"): return ops.gelu(self, approximate=approximate)
     def maximum(self, other): return ops.maximum(self, other)

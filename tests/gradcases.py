@@ -732,6 +732,8 @@ STRATEGIES: dict[str, Draw] = {
     "copysign": binary(),
     "fmod": binary(),
     "remainder": binary(),
+    "lerp": st.one_of(broadcastable(3).map(lambda s: (s, {})),
+                      broadcastable(2).flatmap(lambda s: st.floats(-1, 2).map(lambda w: (s, {"weight": w})))),
     # activations
     "leaky_relu": with_kwargs(shapes(), lambda s: st.fixed_dictionaries(
         {"negative_slope": st.sampled_from([0.01, 0.2, -0.5])})),

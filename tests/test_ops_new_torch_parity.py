@@ -42,6 +42,8 @@ ELEMENTWISE = [
                                           PAIR),
     ("remainder", lambda a, b: a % b, lambda a, b: a % b, PAIR),
     ("remainder_negative", lambda a, b: a % -b, lambda a, b: torch.remainder(a, -b), PAIR),
+    ("lerp", mg.lerp, torch.lerp, [(-3, 3), (-3, 3), (-1, 2)]),
+    ("lerp_number", lambda a, b: mg.lerp(a, b, 0.3), lambda a, b: torch.lerp(a, b, 0.3), [(-3, 3), (-3, 3)]),
 ]
 
 TF = torch.nn.functional

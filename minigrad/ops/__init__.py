@@ -15,8 +15,8 @@ from .losses import binary_cross_entropy, binary_cross_entropy_with_logits
 from .nn import cross_entropy, dropout, embedding, layer_norm, linear, log_softmax, mse_loss, nll_loss, softmax
 from .pointwise import (
     arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,
-    fmod, hypot, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square, tan,
-    trunc,
+    fmod, hypot, lerp, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square,
+    tan, trunc,
 )
 from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from .arrange import (

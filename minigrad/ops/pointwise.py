@@ -455,8 +455,16 @@ def remainder(a, b) -> Tensor:
     return _binary(Remainder, a, b, "remainder")
 
 
+def lerp(start, end, weight) -> Tensor:
+    """``start + weight * (end - start)``, broadcasting; ``weight`` a number or a tensor,
+    differentiable in all three (PyTorch's lerp; NumPy has none)."""
+    check_broadcast("lerp", start, end, weight)
+    start = float_array(start)
+    return start + weight * (end - start)
+
+
 __all__ = [
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
     "log2", "log10", "log1p", "exp2", "expm1", "square", "reciprocal", "rsqrt", "sign", "floor", "ceil",
-    "trunc", "round", "arctan2", "hypot", "logaddexp", "copysign", "fmod", "remainder",
+    "trunc", "round", "arctan2", "hypot", "logaddexp", "copysign", "fmod", "remainder", "lerp",
 ]
