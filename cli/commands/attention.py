@@ -21,14 +21,18 @@ PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Also write a web page of every layer and head (Transformers) or of the alignment (RNNs).")
 @click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")
+@click.option("--new-tokens", type=click.IntRange(min=0), default=16, show_default=True,
+              help="Language models: how many tokens to generate after the prompt.")
 def command(checkpoint: str, text: str, beam_size: int, png: str | None, html_path: str | None,
-            open_page: bool) -> None:
+            open_page: bool, new_tokens: int) -> None:
     """Show a decode's attention as a heatmap.
 
     Output tokens down the side, source tokens across the top, each cell shaded by
     the weight the model gave that source token when producing that output token.
     --html FILE writes a page with every layer and head of a Transformer's self-,
-    causal and cross-attention (for an RNN, its alignment matrix).
+    causal and cross-attention (for an RNN, its alignment matrix). For a language
+    model TEXT is a prompt: the page shows the causal self-attention over the prompt
+    and the text it generates (greedy, --new-tokens of them); it needs --html.
     """
     from minigrad.models.training import predict
 
@@ -45,6 +49,9 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None, html_pa
         raise CLIError("--open opens the --html page: give --html FILE too")
     check_output_file(html_path, "--html")
     model, task, config, _ = open_checkpoint(checkpoint)
+    if task.kind == "lm":
+        _language_model(model, task, text, new_tokens, html_path, open_page)
+        return
     require_seq2seq(task, "attention")
     check_input_length(task, text)
     with user_errors():
@@ -86,3 +93,27 @@ def _page(model, task, text: str, tokens: list[int], matrix, source: list[str], 
     tgt = np.asarray([[tasks.BOS, *tokens]], dtype=np.int64)
     tgt_tokens = [task.tgt_vocab.id_to_token(i) for i in tgt[0]]
     return viz.attention(model, src, tgt, src_tokens=source, tgt_tokens=tgt_tokens, title=title)
+
+
+def _language_model(model, task, prompt: str, new_tokens: int, html_path: str | None, open_page: bool) -> None:
+    """The causal self-attention of a language model over ``prompt`` and its greedy continuation."""
+    from rich.console import Console
+
+    from minigrad import viz
+    from minigrad.cli.commands.generate import prompt_ids
+
+    if html_path is None:
+        raise CLIError("a language model's attention is shown as a page: give --html FILE")
+    prompt, ids = prompt_ids(task, prompt)
+    block = model.config.block_size
+    with user_errors():
+        tokens = model.generate(ids, new_tokens, temperature=0)[-block:]  # the last block_size tokens fit the model
+    labels = [task.vocab.id_to_token(int(t)) for t in tokens]
+    text = "".join(labels) if task.vocab.tokenizer == "char" else " ".join(labels)
+    page = viz.attention(model, tokens, src_tokens=labels, title=f"{text!r} (lm, greedy)")
+    with writing(html_path, "--html"):
+        page.save(html_path)
+    Console(highlight=False).print(f"wrote {html_path} ({len(page.data['maps'])} attention layers over "
+                                   f"{len(tokens)} tokens)", soft_wrap=True)
+    if open_page:
+        open_in_browser(html_path)
