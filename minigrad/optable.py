@@ -679,6 +679,14 @@ FORMULAS: dict[str, str] = {
     "rnn_cell": "d(inputs) = backward through one GRU/LSTM cell's gates",
     "bahdanau_decoder": "d(inputs) = backpropagation through time of the attention decoder, last step first",
     "dropout": "dx = dy * mask / (1 - p)",
+    "binary_cross_entropy": "dx = dy * (x - target) / (x * (1 - x)) / n",
+    "binary_cross_entropy_with_logits": "dx = dy * (sigmoid(x) - target) / n",
+    "conv1d": "dx = conv_transpose(dy, W);  dW = correlate(x, dy);  db = sum(dy over batch and length)",
+    "conv2d": "dx = conv_transpose(dy, W);  dW = correlate(x, dy);  db = sum(dy over batch and space)",
+    "max_pool1d": "dx = dy routed to the largest element of each window",
+    "max_pool2d": "dx = dy routed to the largest element of each window",
+    "avg_pool1d": "dx = dy spread evenly over each window",
+    "avg_pool2d": "dx = dy spread evenly over each window",
 }
 
 # Public ops whose output carries no gradient, listed explicitly (HIPS autograd style).
