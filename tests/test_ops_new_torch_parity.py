@@ -195,3 +195,16 @@ def test_sum_with_dtype_accumulates_in_it_as_numpy():
 def test_topk_checks_k():
     with pytest.raises(ValueError, match=r"topk: k must be an int in \[0, 4\] \(the size of axis 1\), got 5"):
         mg.topk(mg.zeros((2, 4)), 5)
+
+
+KINKS = [("leaky_relu", [0.0]), ("elu", [0.0]), ("celu", [0.0]), ("selu", [0.0]), ("hardtanh", [-1.0, 1.0]),
+         ("relu6", [0.0, 6.0]), ("hardsigmoid", [-3.0, 3.0]), ("hardswish", [-3.0, 3.0]), ("softsign", [0.0])]
+
+
+@pytest.mark.parametrize("name,points", KINKS, ids=[k[0] for k in KINKS])
+def test_the_derivative_at_a_kink_is_pytorchs(name, points):
+    mine = mg.tensor(points, dtype=mg.float64, requires_grad=True)
+    theirs = torch.tensor(points, dtype=torch.float64, requires_grad=True)
+    getattr(mg.functional, name)(mine).sum().backward()
+    getattr(TF, name)(theirs).sum().backward()
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=1e-12)

@@ -67,10 +67,10 @@ class Hardsigmoid(_Elementwise):
 
 
 class Hardswish(_Elementwise):
-    """x * relu6(x + 3) / 6; f' = 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above, as PyTorch."""
+    """x * relu6(x + 3) / 6; f' = 0 up to -3, x / 3 + 1/2 on (-3, 3), 1 from 3 on, as PyTorch."""
 
     function = staticmethod(lambda a: a * np.clip(a + 3.0, 0.0, 6.0) / 6.0)
-    derivative = staticmethod(lambda a, out: np.where(a < -3, 0.0, np.where(a <= 3, a / 3 + 0.5, 1.0)))
+    derivative = staticmethod(lambda a, out: np.where(a <= -3, 0.0, np.where(a < 3, a / 3 + 0.5, 1.0)))
 
 
 class Softplus(_Elementwise):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import Function
 from ._util import Tensor, check_broadcast, float_array
+from .elementwise import _binary  # broadcast check, then apply
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -303,11 +304,6 @@ class Remainder(_Modulo):
 
 def _unary(op, a) -> Tensor:
     return op.apply(float_array(a))
-
-
-def _binary(op, a, b, name) -> Tensor:
-    check_broadcast(name, a, b)
-    return op.apply(a, b)
 
 
 def sin(a) -> Tensor:
