@@ -59,16 +59,14 @@ def test_same_seed_same_numbers(runner, text_file, tmp_path):
 # =============================================================================== bad input
 
 
-def test_binary_file(runner, tmp_path):
-    data = tmp_path / "blob.bin"
-    data.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    assert_usage_error(train(runner, ["--task", "text", "--data", data, "--model", "lm", "--quiet"]), "binary", "blob.bin")
-
-
-def test_empty_file(runner, tmp_path):
-    data = tmp_path / "empty.txt"
-    data.write_text("")
-    assert_usage_error(train(runner, ["--task", "text", "--data", data, "--model", "lm", "--quiet"]), "empty", "empty.txt")
+@pytest.mark.parametrize("name, content, why", [
+    ("blob.bin", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("empty.txt", b"", "empty"),
+], ids=["binary", "empty"])
+def test_a_file_with_no_text_is_one_line(runner, tmp_path, name, content, why):
+    data = tmp_path / name
+    data.write_bytes(content)
+    assert_usage_error(train(runner, ["--task", "text", "--data", data, "--model", "lm", "--quiet"]), why, name)
 
 
 def test_missing_file(runner, tmp_path):
