@@ -148,7 +148,8 @@ class Trainer:
     """One training run: the task, model, optimizer and scheduler, and where the run is.
 
     Attributes callbacks may read: ``config``, ``task``, ``model``, ``optimizer``,
-    ``scheduler``, ``step``, ``total_steps``, ``history``, ``state`` (TrainingState),
+    ``scheduler``, ``objective`` (what the run optimises and how it is scored: see
+    ``objectives``), ``step``, ``total_steps``, ``history``, ``state`` (TrainingState),
     ``save_dir``.
     """
 
