@@ -8,10 +8,6 @@ from .ops.activations import (
     celu, elu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu, silu, softmin, softplus,
     softsign,
 )
-from .ops.activations import (
-    celu, elu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6, selu, silu, softmin, softplus,
-    softsign,
-)
 from .ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.losses import binary_cross_entropy, binary_cross_entropy_with_logits
 from .ops.elementwise import gelu, relu, sigmoid, tanh
@@ -19,8 +15,6 @@ from .ops.nn import cross_entropy, dropout, embedding, layer_norm, linear, log_s
 from .ops.recurrent import bahdanau_decoder, recurrence, rnn_cell
 
 __all__ = [
-    "leaky_relu", "elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softplus", "softsign",
-    "silu", "mish", "logsigmoid", "softmin",
     "leaky_relu", "elu", "selu", "celu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softplus", "softsign",
     "silu", "mish", "logsigmoid", "softmin",
     "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "embedding", "layer_norm", "dropout",

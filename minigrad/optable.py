@@ -28,7 +28,7 @@ from . import functional as F
 from . import ops
 from . import rng as _rng
 from .errors import GradcheckError
-from .gradcheck import gradient_errors
+from .gradcheck import first_derivatives, gradient_errors
 from .tensor import Tensor
 
 Shape = tuple[int, ...]
@@ -727,8 +727,13 @@ class CheckRow:
     failure: str | None = None
 
 
-def check(entry: OpEntry, examples: Sequence[Example] | None = None, seed: int = 0) -> CheckRow:
-    """Gradient-check ``entry.fn`` on each example with seeded random float64 inputs."""
+def check(entry: OpEntry, examples: Sequence[Example] | None = None, seed: int = 0, order: int = 1,
+          mode: str = "reverse") -> CheckRow:
+    """Gradient-check ``entry.fn`` on each example with seeded random float64 inputs: first
+    derivatives (``order=1``) or second (``order=2``, as ``gradgradcheck``), by reverse mode or,
+    with ``mode="forward"``, by forward mode (a jvp per input element)."""
+    if order not in (1, 2) or mode not in ("reverse", "forward"):
+        raise ValueError(f"check: order must be 1 or 2 and mode 'reverse' or 'forward', got {order!r}, {mode!r}")
     rng = np.random.default_rng([seed, zlib.crc32(entry.name.encode())])
     row = CheckRow(entry.name, [], 0.0, 0.0, True)
     for example in entry.examples if examples is None else examples:
@@ -736,8 +741,13 @@ def check(entry: OpEntry, examples: Sequence[Example] | None = None, seed: int =
         try:
             arrays = entry.sample(example, rng)
             inputs = [Tensor(a, requires_grad=True) for a in arrays]
-            errors = gradient_errors(lambda *ts: entry.fn(*ts, **example.kwargs), inputs, eps=entry.eps,
-                                     atol=entry.atol, rtol=entry.rtol, seed=seed)
+            fn = lambda *ts: entry.fn(*ts, **example.kwargs)  # noqa: E731
+            if order == 2:
+                fn, inputs = first_derivatives(fn, inputs, seed=seed)
+            errors = gradient_errors(fn, inputs, eps=entry.eps, atol=entry.atol, rtol=entry.rtol, seed=seed,
+                                     check_forward_ad=mode == "forward")
+            if mode == "forward":
+                errors.inputs = errors.forward
         except (ArithmeticError, LookupError, TypeError, ValueError, RuntimeError, GradcheckError) as err:
             row.passed = False
             row.failure = row.failure or f"{example.describe()}: {type(err).__name__}: {err}"
@@ -753,17 +763,17 @@ def check(entry: OpEntry, examples: Sequence[Example] | None = None, seed: int =
     return row
 
 
-def check_ops(names: Sequence[str] | None = None, seed: int = 0) -> list[CheckRow]:
+def check_ops(names: Sequence[str] | None = None, seed: int = 0, order: int = 1, mode: str = "reverse") -> list[CheckRow]:
     """Check every op of the table (or those named), one ``CheckRow`` each, in table order
     (the order of ``names`` when given). Unknown names raise KeyError listing the valid ones."""
     entries = OPS if not names else [get(n) for n in names]
-    return [check(entry, seed=seed) for entry in entries]
+    return [check(entry, seed=seed, order=order, mode=mode) for entry in entries]
 
 
 def check_function(fn: Callable[[Tensor], Any], shapes: Sequence[Shape], name: str | None = None,
                    domain: Domain = (-2.0, 2.0), atol: float = 1e-5, rtol: float = 1e-3, eps: float = 1e-6,
-                   seed: int = 0) -> CheckRow:
+                   seed: int = 0, order: int = 1, mode: str = "reverse") -> CheckRow:
     """Check a user's function of tensors (one per shape) the same way as a table op."""
     entry = OpEntry(name or getattr(fn, "__name__", "fn"), fn, (Example(tuple(tuple(s) for s in shapes)),),
                     domain=domain, atol=atol, rtol=rtol, eps=eps)
-    return check(entry, seed=seed)
+    return check(entry, seed=seed, order=order, mode=mode)

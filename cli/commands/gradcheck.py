@@ -2,6 +2,8 @@
 
     minigrad gradcheck                      # every differentiable op
     minigrad gradcheck matmul softmax       # some of them
+    minigrad gradcheck --order 2            # second derivatives (gradgradcheck)
+    minigrad gradcheck --mode forward       # forward mode: a jvp per input element
     minigrad gradcheck --function mymodule:f --shape 3,4
 """
 
@@ -65,10 +67,12 @@ def _resolve_ops(names: tuple[str, ...]) -> list[str]:
     raise CLIError(f"unknown op {bad!r}; valid names: {valid}")
 
 
-def _table(rows):
+def _table(rows, order: int, mode: str):
     from rich.table import Table
 
-    table = Table(title="float64 gradient check: analytic backward vs central differences", title_justify="left")
+    what = {(1, "reverse"): "analytic backward", (2, "reverse"): "second derivatives (backward of backward)",
+            (1, "forward"): "forward mode (jvp)", (2, "forward"): "forward mode over the backward"}[order, mode]
+    table = Table(title=f"float64 gradient check: {what} vs central differences", title_justify="left")
     table.add_column("op", style="bold")
     table.add_column("shapes tried")
     table.add_column("max abs err", justify="right")
@@ -86,6 +90,10 @@ def _table(rows):
               help="Also check a function of your own (module:function or file.py:function), one Tensor per --shape.")
 @click.option("--shape", "shapes", multiple=True, callback=_shape_option, metavar="3,4",
               help="Shape of an input of --function (repeat for more inputs; default one input of shape 3,4).")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="1: first derivatives; 2: second derivatives (the gradient of the gradient, as gradgradcheck).")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse", show_default=True,
+              help="reverse: backward rules; forward: jvp rules (one per input element).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random inputs and projection.")
 @click.option("--atol", type=click.FloatRange(min=0), default=1e-5, show_default=True,
@@ -95,8 +103,8 @@ def _table(rows):
 @click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
               help="Finite-difference step (--function).")
 @click.pass_context
-def command(ctx: click.Context, ops: tuple[str, ...], target: str | None, shapes: list, seed: int, atol: float,
-            rtol: float, eps: float) -> None:
+def command(ctx: click.Context, ops: tuple[str, ...], target: str | None, shapes: list, order: int, mode: str,
+            seed: int, atol: float, rtol: float, eps: float) -> None:
     """Check every op's backward against central differences in float64.
 
     With no OP, every differentiable op of the table runs on a few fixed input shapes
@@ -110,17 +118,17 @@ def command(ctx: click.Context, ops: tuple[str, ...], target: str | None, shapes
     if shapes and target is None:
         raise CLIError("--shape describes the inputs of --function; give --function MODULE:FN too")
     names = _resolve_ops(ops)
-    rows = optable.check_ops(names, seed=seed) if names or target is None else []
+    rows = optable.check_ops(names, seed=seed, order=order, mode=mode) if names or target is None else []
     if target is not None:
         fn = _guarded(load_function(target), target)
         try:
             rows.append(optable.check_function(fn, shapes or [(3, 4)], name=target, atol=atol, rtol=rtol, eps=eps,
-                                               seed=seed))
+                                               seed=seed, order=order, mode=mode))
         except _UserFunctionError as err:
             raise CLIError(err) from None
 
     console = Console(highlight=False)
-    console.print(_table(rows))
+    console.print(_table(rows, order, mode))
     failed = [row for row in rows if not row.passed]
     for row in failed:
         console.print(f"[red]{row.op}[/red]: {row.failure}")

@@ -282,6 +282,40 @@ def test_gradcheck_a_broken_op_fails_with_exit_1(monkeypatch):
     assert "1 of 2 checks FAILED" in result.output
 
 
+@pytest.mark.parametrize("args,title", [(["--order", "2"], "second derivatives"),
+                                        (["--mode", "forward"], "forward mode (jvp)")])
+def test_gradcheck_second_order_and_forward_mode(args, title):
+    result = run(gradcheck_cmd.command, ["tanh", "matmul", "softmax", *args])
+    assert result.exit_code == 0, result.output
+    assert title in result.output and "all 3 checks pass" in result.output
+
+
+def test_gradcheck_forward_mode_catches_a_wrong_jvp(monkeypatch):
+    import minigrad as mg
+
+    class TanhWrongJvp(mg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            out = np.tanh(a)
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            (out,) = ctx.saved
+            return grad * (1 - out * out)
+
+        @staticmethod
+        def jvp(ctx, t):
+            (out,) = ctx.saved
+            return t * (1 - out)  # not 1 - out**2
+
+    monkeypatch.setitem(optable.ENTRIES, "tanh", dataclasses.replace(optable.ENTRIES["tanh"], fn=TanhWrongJvp.apply))
+    assert run(gradcheck_cmd.command, ["tanh"]).exit_code == 0  # the backward is right
+    result = run(gradcheck_cmd.command, ["tanh", "--mode", "forward"])
+    assert result.exit_code == 1 and "1 of 1 checks FAILED" in result.output
+
+
 def test_gradcheck_unknown_and_non_differentiable_names_exit_2():
     line = one_error_line(run(gradcheck_cmd.command, ["matmul", "nosuchop"]))
     assert "unknown op 'nosuchop'" in line and "valid names: abs, add," in line and "where" in line
