@@ -456,7 +456,8 @@ OPS: list[OpEntry] = [
     # contractions and norms (minigrad.ops.contract)
     OpEntry("einsum", _einsum, (ex((2, 3), (3, 4), subscripts="ij,jk->ik"), ex((3, 3), subscripts="ii->i"),
                                 ex((2, 2, 3), (3,), subscripts="iij,j"), ex((2, 1, 3), (3, 2), subscripts="...ij,jk"),
-                                ex((2,), (3,), (2, 3), subscripts="i,j,ij->"), ex((2, 3), subscripts="ij->j"))),
+                                ex((2,), (3,), (2, 3), subscripts="i,j,ij->"), ex((2, 3), subscripts="ij->j"),
+                                ex((2,), (1, 1, 1), subscripts="...,...aa"))),  # a broadcast label on a diagonal
     OpEntry("tensordot", ops.tensordot, (ex((2, 3, 4), (3, 4, 2)), ex((2, 3), (4, 3), axes=([1], [1])), ex((2,), (3,), axes=0))),
     OpEntry("dot", ops.dot, (ex((3,), (3,)), ex((2, 3), (3, 4)), ex((2, 2, 3), (2, 3, 2)), ex((), (2,)))),
     OpEntry("inner", ops.inner, (ex((3,), (3,)), ex((2, 3), (4, 3)), ex((2,), ()))),

@@ -89,8 +89,11 @@ def _gradient_for(i: int, inputs: list[str], output: str, grad, operands, shape:
     if len(target) < len(distinct):  # summed inside operand i only: the gradient is the same along them
         g = np.reshape(g, tuple(g.shape[target.index(c)] if c in target else 1 for c in distinct))
         g = np.broadcast_to(g, tuple(g.shape[k] if c in target else own[c] for k, c in enumerate(distinct)))
-    if len(distinct) == len(term):
+    if len(distinct) == len(term):  # the engine sums the axes this operand broadcast (size 1)
         return np.transpose(g, tuple(distinct.index(c) for c in term)) if distinct != term else g
+    broadcast = tuple(k for k, c in enumerate(distinct) if own[c] == 1 and g.shape[k] != 1)
+    if broadcast:  # a label of size 1 here that broadcast against a larger one: its gradient sums
+        g = g.sum(axis=broadcast, keepdims=True)
     grid = np.indices(tuple(own[c] for c in distinct), sparse=True)
     index = tuple(grid[distinct.index(c)] for c in term)
     return scatter_add(np.broadcast_to(g, tuple(own[c] for c in distinct)), shape, index)
