@@ -144,12 +144,16 @@ def print_graph(root: Tensor, console=None) -> None:
     """
     from rich.console import Console
 
-    console = console or Console()
-    tree = graph_tree(root)
+    print_fitted(console or Console(), graph_tree(root))
+
+
+def print_fitted(console, renderable) -> None:
+    """Print a Rich renderable wrapped at the terminal's width, or (a pipe, a file) at the width
+    its longest line needs, so that no line is split."""
     if console.is_terminal:
-        console.print(tree)
+        console.print(renderable)
     else:
-        _print_unwrapped(console, tree)
+        _print_unwrapped(console, renderable)
 
 
 def _print_unwrapped(console, renderable) -> None:

@@ -226,6 +226,6 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     steps = list(graph.step_backward(root))
     console.print()
     console.print(f"[bold]backward of {label}[/bold]: {len(steps)} nodes, from the output to the leaves")
-    for step in steps:
-        console.print(_step_tree(step, len(steps), values))
-    console.print(_leaf_table(leaves, values))
+    for step in steps:  # like the graph: one line per item into a pipe or a file
+        graph.print_fitted(console, _step_tree(step, len(steps), values))
+    graph.print_fitted(console, _leaf_table(leaves, values))

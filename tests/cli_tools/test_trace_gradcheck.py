@@ -109,6 +109,14 @@ def test_trace_into_a_pipe_prints_each_node_of_the_tree_on_one_line(target_file)
     assert len(tree) == 6, tree  # Sum, Add, Mul, x, w, the constant 0.5
 
 
+def test_trace_into_a_pipe_never_splits_a_list_in_the_backward_steps_or_the_leaf_table():
+    result = CliRunner().invoke(trace_cmd.command, ["--demo", "mlp"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    steps = lines_of(result.output[result.output.index("backward of "):])
+    assert steps and all(line.count("[") == line.count("]") for line in steps), steps  # wrapped at 80 before
+    assert any(len(line) > 80 for line in steps)
+
+
 def test_trace_scalar_demo_matches_the_chain_rule_by_hand():
     x, y = 0.5, -1.25
     c, d = math.tanh(x * y + y), math.exp(x)
