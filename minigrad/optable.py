@@ -211,6 +211,14 @@ def _scatter_src(op_name: str) -> Callable[..., Tensor]:
     return lambda a, src, axis, index: getattr(ops, op_name)(a, axis, index, src)
 
 
+def _pool_values(op_name: str) -> Callable[..., Tensor]:
+    """``max_pool1d``/``max_pool2d``'s values, also when ``return_indices`` adds the (integer) indices."""
+    def pooled(x: Tensor, **kwargs: Any) -> Tensor:
+        out = getattr(F, op_name)(x, **kwargs)
+        return out[0] if kwargs.get("return_indices") else out
+    return pooled
+
+
 def _put_along_axis(arr: Tensor, values: Tensor, indices: np.ndarray, axis: int) -> Tensor:
     return ops.put_along_axis(arr, indices, values, axis)
 
@@ -472,16 +480,21 @@ OPS: list[OpEntry] = [
                                  ex((2, 5), (3, 2, 2), padding="same"))),
     OpEntry("conv2d", F.conv2d, (ex((1, 2, 5, 4), (3, 2, 2, 3), (3,)),
                                  ex((2, 4, 5, 5), (2, 2, 3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2))),
-    OpEntry("max_pool1d", F.max_pool1d, (ex((2, 3, 6), kernel_size=2), ex((1, 2, 7), kernel_size=3, stride=2, padding=1,
-                                                                           dilation=2)),
+    OpEntry("max_pool1d", _pool_values("max_pool1d"),
+            (ex((2, 3, 6), kernel_size=2), ex((1, 2, 7), kernel_size=3, stride=2, padding=1, dilation=2),
+             ex((1, 2, 8), kernel_size=3, stride=2, padding=1, ceil_mode=True, return_indices=True)),  # last window partial
             exclude=has_ties),
-    OpEntry("max_pool2d", F.max_pool2d, (ex((1, 2, 5, 4), kernel_size=2), ex((2, 1, 5, 5), kernel_size=(3, 2), stride=1,
-                                                                               padding=1)),
+    OpEntry("max_pool2d", _pool_values("max_pool2d"),
+            (ex((1, 2, 5, 4), kernel_size=2), ex((2, 1, 5, 5), kernel_size=(3, 2), stride=1, padding=1),
+             ex((1, 2, 5, 6), kernel_size=(2, 3), stride=2, dilation=(2, 1), ceil_mode=True, return_indices=True)),
             exclude=has_ties),
     OpEntry("avg_pool1d", F.avg_pool1d, (ex((2, 3, 6), kernel_size=3), ex((1, 2, 7), kernel_size=3, stride=2, padding=1,
-                                                                           count_include_pad=False))),
+                                                                           count_include_pad=False),
+                                         ex((2, 1, 7), kernel_size=3, stride=2, padding=1, ceil_mode=True))),
     OpEntry("avg_pool2d", F.avg_pool2d, (ex((1, 2, 5, 4), kernel_size=2), ex((2, 1, 5, 5), kernel_size=(3, 2), stride=(2, 1),
-                                                                               padding=(1, 1)))),
+                                                                               padding=(1, 1)),
+                                         ex((1, 2, 5, 6), kernel_size=2, stride=(2, 3), ceil_mode=True, count_include_pad=False),
+                                         ex((1, 1, 4, 5), kernel_size=3, stride=2, padding=1, ceil_mode=True, divisor_override=4))),
     OpEntry("cross_entropy", F.cross_entropy,
             (ex((3, 4), target=_I([0, 3, 1])),
              ex((2, 3, 4), target=_I([[0, 1, 3], [2, 0, 1]]), ignore_index=0, label_smoothing=0.1, reduction="mean"),

@@ -509,11 +509,15 @@ def _pool(k: int, kind: str):
     def draw_pool(draw):
         kernel, stride, dilation, padding, sizes = draw(_spatial(k))
         shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + sizes
-        kwargs = {"kernel_size": kernel, "stride": stride if draw(st.booleans()) else None, "padding": padding}
+        kwargs = {"kernel_size": kernel, "stride": stride if draw(st.booleans()) else None, "padding": padding,
+                  "ceil_mode": draw(st.booleans())}
         if kind == "max":
             kwargs["dilation"] = dilation
+            kwargs["return_indices"] = draw(st.booleans())
         else:
             kwargs["count_include_pad"] = draw(st.booleans())
+            if k == 2:
+                kwargs["divisor_override"] = draw(st.sampled_from([None, 1, 3]))
         return (shape,), kwargs
 
     return draw_pool()

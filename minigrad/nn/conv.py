@@ -77,41 +77,54 @@ class Conv2d(_ConvNd):
 
 
 class _MaxPoolNd(Module):
+    """PyTorch's arguments and defaults; ``stride`` None means ``kernel_size``."""
+
     _function = None
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return type(self)._function(x, self.kernel_size, self.stride, self.padding, self.dilation)
+    def forward(self, x: Tensor):
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                                    ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class MaxPool1d(_MaxPoolNd):
-    """The max of each window of (N, C, L); see ``F.max_pool1d``."""
+    """The max of each window of (N, C, L); with ``return_indices`` also each max's position
+    (values, indices); see ``F.max_pool1d``."""
 
     _function = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
-    """The max of each window of (N, C, H, W); see ``F.max_pool2d``."""
+    """The max of each window of (N, C, H, W); with ``return_indices`` also each max's flat
+    position in its (H, W) plane (values, indices); see ``F.max_pool2d``."""
 
     _function = staticmethod(F.max_pool2d)
 
 
 class _AvgPoolNd(Module):
+    """PyTorch's arguments and defaults; ``stride`` None means ``kernel_size``."""
+
     _function = None
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.count_include_pad = count_include_pad
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
 
     def forward(self, x: Tensor) -> Tensor:
-        return type(self)._function(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                    self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -127,3 +140,12 @@ class AvgPool2d(_AvgPoolNd):
     """The mean of each window of (N, C, H, W); see ``F.avg_pool2d``."""
 
     _function = staticmethod(F.avg_pool2d)
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)

@@ -193,57 +193,119 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 # ---------------------------------------------------------------- pooling
 
 
-def _pool_args(x, kernel_size, stride, padding, dilation, k: int, op: str):
+def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode: bool, k: int, op: str):
+    """kernel, stride, dilation and the (before, after) padding of each spatial axis.
+
+    As PyTorch: out = floor or ceil((n + 2 * padding - span) / stride) + 1 with span =
+    dilation * (kernel - 1) + 1; with ``ceil_mode`` the last window may run past the input
+    (it is padded on the right for it) but must start inside the input or the left padding.
+    """
     kernel = _tuple(kernel_size, k, "kernel_size", op, 1)
     stride = kernel if stride is None else _tuple(stride, k, "stride", op, 1)
-    widths = _tuple(padding, k, "padding", op, 0)
-    if any(2 * p > n for p, n in zip(widths, kernel)):
-        raise ValueError(f"{op}: padding {widths} must be at most half the kernel size {kernel}")
-    return kernel, stride, tuple((p, p) for p in widths), _tuple(dilation, k, "dilation", op, 1)
+    pads = _tuple(padding, k, "padding", op, 0)
+    dilation = _tuple(dilation, k, "dilation", op, 1)
+    if any(2 * p > n for p, n in zip(pads, kernel)):
+        raise ValueError(f"{op}: padding {pads} must be at most half the kernel size {kernel}")
+    spans = tuple(d * (n - 1) + 1 for n, d in zip(kernel, dilation))
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], pads))
+    if any(n < s for n, s in zip(padded, spans)):
+        raise ShapeError(f"{op}: the (padded) input's spatial size {padded} is smaller than the kernel's span {spans}")
+    widths = []
+    for n, p, s, span in zip(x.shape[2:], pads, stride, spans):
+        room = n + 2 * p - span
+        out = (-(-room // s) if ceil_mode else room // s) + 1
+        if ceil_mode and (out - 1) * s >= n + p:  # a window starting in the right padding is dropped
+            out -= 1
+        widths.append((p, p + max(0, (out - 1) * s + span - n - 2 * p)))
+    return kernel, stride, dilation, tuple(widths)
 
 
-def _max_pool(x, kernel_size, stride, padding, dilation, k: int, op: str) -> Tensor:
+def _argmax_indices(cols: np.ndarray, spatial: tuple, widths: tuple, kernel: tuple, stride: tuple,
+                    dilation: tuple) -> np.ndarray:
+    """For each window of ``cols`` (N, C, *out, *kernel), the flat index into its (unpadded)
+    input plane of ``spatial`` of the max, as PyTorch: the first maximum in row-major window
+    order, the last NaN if the window has one, padding never chosen. int64 (N, C, *out)."""
+    k = len(kernel)
+    planes = np.pad(np.arange(int(np.prod(spatial))).reshape(spatial), widths, constant_values=-1)
+    where = windows(planes[None, None], kernel, stride, dilation)  # (1, 1, *out, *kernel)
+    lead = cols.shape[:cols.ndim - k]
+    values = cols.reshape(lead + (-1,))
+    where = np.broadcast_to(where.reshape(where.shape[:2 + k] + (-1,)), values.shape)
+    real = where >= 0
+    nan = np.isnan(values) & real
+    first_max = np.argmax((values == values.max(axis=-1, keepdims=True)) & real, axis=-1)
+    last_nan = values.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    pick = np.where(nan.any(axis=-1), last_nan, first_max)
+    return np.take_along_axis(where, pick[..., None], axis=-1)[..., 0].astype(np.int64)
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode: bool, return_indices: bool, k: int, op: str):
     x, added = _batched(x, k, op)
-    kernel, stride, widths, dilation = _pool_args(x, kernel_size, stride, padding, dilation, k, op)
+    kernel, stride, dilation, widths = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, k, op)
+    spatial = x.shape[2:]
     x = _padded(x, widths, -np.inf)  # padding never wins the max
-    _check_fits(x, kernel, dilation, op)
-    out = reduce.max(windows(x, kernel, stride, dilation), axis=tuple(range(-k, 0)))
-    return squeeze(out, 0) if added else out
+    cols = windows(x, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    out = reduce.max(cols, axis=tuple(range(-k, 0)))
+    out = squeeze(out, 0) if added else out
+    if not return_indices:
+        return out
+    indices = _argmax_indices(cols.data if isinstance(cols, Tensor) else cols, spatial, widths, kernel, stride, dilation)
+    return out, Tensor(indices[0] if added else indices)
 
 
-def _avg_pool(x, kernel_size, stride, padding, count_include_pad: bool, k: int, op: str) -> Tensor:
+def _avg_pool(x, kernel_size, stride, padding, ceil_mode: bool, count_include_pad: bool, divisor_override,
+              k: int, op: str) -> Tensor:
     x, added = _batched(x, k, op)
-    kernel, stride, widths, ones = _pool_args(x, kernel_size, stride, padding, 1, k, op)
+    kernel, stride, ones, widths = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode, k, op)
     spatial = x.shape[2:]
     x = _padded(x, widths, 0.0)
-    _check_fits(x, kernel, ones, op)
     sums = reduce.sum(windows(x, kernel, stride, ones), axis=tuple(range(-k, 0)))
-    if count_include_pad:
+    overhang = any(after > before for before, after in widths)  # ceil_mode's extra right padding
+    if divisor_override is not None:
+        out = sums / float(divisor_override)
+    elif count_include_pad and not overhang:
         out = sums / float(np.prod(kernel))
-    else:  # divide by the number of real (unpadded) elements in each window
-        real = np.pad(np.ones(spatial, dtype=x.dtype), widths)
-        counts = windows(real[None, None], kernel, stride, ones).sum(axis=tuple(range(-k, 0)))
+    else:  # divide by the elements each window covers: the real ones, or those and the zero padding
+        if count_include_pad:  # the input and its padding count, ceil_mode's overhang does not
+            counted = np.pad(np.ones(tuple(n + 2 * p for n, (p, _) in zip(spatial, widths)), dtype=x.dtype),
+                             tuple((0, after - before) for before, after in widths))
+        else:
+            counted = np.pad(np.ones(spatial, dtype=x.dtype), widths)
+        counts = windows(counted[None, None], kernel, stride, ones).sum(axis=tuple(range(-k, 0)))
         out = sums / counts
     return squeeze(out, 0) if added else out
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:  # noqa: A002
-    """PyTorch's max_pool1d: the max of each window of (N, C, L); stride defaults to kernel_size;
-    padding (at most half the kernel) never wins. Tied maxima share the gradient."""
-    return _max_pool(input, kernel_size, stride, padding, dilation, 1, "max_pool1d")
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,  # noqa: A002
+               return_indices: bool = False):
+    """PyTorch's max_pool1d: the max of each window of (N, C, L) (or (C, L)); stride defaults to
+    kernel_size; padding (at most half the kernel) never wins; ``ceil_mode`` keeps a last partial
+    window. Tied maxima share the gradient. ``return_indices=True`` returns (values, indices):
+    indices int64 of the values' shape, each the position in L of its window's max (the first
+    of tied maxima, as PyTorch), not differentiable."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:  # noqa: A002
-    """PyTorch's max_pool2d over (N, C, H, W); see ``max_pool1d``."""
-    return _max_pool(input, kernel_size, stride, padding, dilation, 2, "max_pool2d")
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,  # noqa: A002
+               return_indices: bool = False):
+    """PyTorch's max_pool2d over (N, C, H, W); see ``max_pool1d``. Indices are flat positions
+    h * W + w in each (H, W) plane."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:  # noqa: A002
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,  # noqa: A002
+               count_include_pad: bool = True) -> Tensor:
     """PyTorch's avg_pool1d: the mean of each window of (N, C, L), zero padding counted unless
-    ``count_include_pad=False``."""
-    return _avg_pool(input, kernel_size, stride, padding, count_include_pad, 1, "avg_pool1d")
+    ``count_include_pad=False``; with ``ceil_mode`` a last partial window is the mean of the
+    elements it covers (the part past the padding is never counted)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:  # noqa: A002
-    """PyTorch's avg_pool2d over (N, C, H, W); see ``avg_pool1d``."""
-    return _avg_pool(input, kernel_size, stride, padding, count_include_pad, 2, "avg_pool2d")
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,  # noqa: A002
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """PyTorch's avg_pool2d over (N, C, H, W); see ``avg_pool1d``. ``divisor_override`` divides
+    every window's sum by that number instead of by its element count."""
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0):
+        raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int or None, got {divisor_override!r}")
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2,
+                     "avg_pool2d")
