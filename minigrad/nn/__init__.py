@@ -23,6 +23,7 @@ from .layers import (
     GELU, CrossEntropyLoss, Dropout, Embedding, Identity, LayerNorm, Linear, LogSoftmax, MSELoss, NLLLoss, ReLU,
     Sigmoid, Softmax, Tanh,
 )
+from .loss import BCELoss, BCEWithLogitsLoss
 from .module import IncompatibleKeys, Module, StateDictError
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -34,6 +35,6 @@ __all__ = [
     "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM",
     "LeakyReLU", "ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softplus", "Softsign",
     "SiLU", "Mish", "LogSigmoid", "Softmin",
-    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "functional", "init", "utils",
 ]

@@ -249,7 +249,8 @@ def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode: bool, return
     out = squeeze(out, 0) if added else out
     if not return_indices:
         return out
-    indices = _argmax_indices(cols.data if isinstance(cols, Tensor) else cols, spatial, widths, kernel, stride, dilation)
+    array = cols.data if isinstance(cols, Tensor) else cols
+    indices = _argmax_indices(array, spatial, widths, kernel, stride, dilation)
     return out, Tensor(indices[0] if added else indices)
 
 
