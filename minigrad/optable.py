@@ -614,7 +614,7 @@ FORMULAS: dict[str, str] = {
     "softmin": "dx = y * (dy - sum(dy * y, axis))",
     "lerp": "dstart = dy * (1 - weight);  dend = dy * weight;  dweight = dy * (end - start)",
     "prod": "dx = dy * (product of the other elements)", "cumsum": "dx = reversed cumsum of dy",
-    "cumprod": "dx_i = sum over k >= i of dy_k * y_k / x_i (as products of the others)",
+    "cumprod": "dx_i = prod(x_j, j < i) * r_i with r_i = dy_i + x_(i+1) * r_(i+1) (no division)",
     "logcumsumexp": "dx_i = sum over k >= i of dy_k * exp(x_i - y_k)",
     "cummax": "dx = dy summed onto the running argmax", "cummin": "dx = dy summed onto the running argmin",
     "sort": "dx = dy scattered back to the sorted order's positions", "topk": "dx = dy scattered to the top k",

@@ -3,9 +3,13 @@
 - ``prod`` is a Function over one axis at a time; its gradient is the product of the other
   elements (those before times those after: exact with zeros, no division).
 - ``cumsum`` is a Function (backward: the reversed cumulative sum).
-- ``cumprod`` and ``logcumsumexp`` are compositions: the k-th output reduces the masked row
-  ``a[j] for j <= k`` with ``prod`` / ``logsumexp``, so they take O(n^2) memory along the axis and
-  inherit those ops' gradients at every order (zeros in cumprod included).
+- ``cumprod`` is a Function, O(n) along the axis: its gradient and jvp are linear recurrences
+  over the axis without division (exact with zeros); higher derivatives differentiate its
+  ``reference``, each output as the ``prod`` of its prefix (O(n^2) memory along the axis).
+- ``logcumsumexp`` is a Function, O(n) along the axis. Its jvp is the running softmax-weighted
+  sum ``sum over i <= k of t_i exp(x_i - y_k)`` and its vjp the transpose ``sum over k >= i of
+  dy_k exp(x_i - y_k)``; both are Functions too (each one's derivatives are written with the two),
+  computed in log space with the positive and negative parts apart, so no ``exp`` overflows.
 - ``cummax``/``cummin``, ``sort``, ``topk`` gather the input with indices computed from its
   values (``take_along_axis``): the values are differentiable, the indices are int64 tensors
   without a gradient; on ties the gradient goes to the element the index names.
@@ -20,13 +24,17 @@ import numpy as np
 from .._spelling import numpy_spelling
 from ..autograd import Function
 from ._util import Tensor, float_array, normalize_axes, normalize_axis
-from .reduce import logsumexp
-from .shape import reshape, swapaxes, take_along_axis
 from .elementwise import where
+from .shape import reshape, swapaxes, take_along_axis
 
 
 def _data(a) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _to_last(a, axis: int):
+    """``a`` with ``axis`` swapped to the end (and the same call swaps it back)."""
+    return a if axis == a.ndim - 1 else swapaxes(a, axis, -1)
 
 
 def _flat_or_axis(a, axis, name: str):
@@ -37,11 +45,6 @@ def _flat_or_axis(a, axis, name: str):
     if a.ndim == 0:
         raise np.exceptions.AxisError(f"{name}: axis {axis} is out of bounds for a 0-d tensor (use axis=None)")
     return a, normalize_axis(axis, a.ndim, name)
-
-
-def _to_last(a, axis: int):
-    """``a`` with ``axis`` swapped to the end (and the same call swaps it back)."""
-    return a if axis == a.ndim - 1 else swapaxes(a, axis, -1)
 
 
 # ---------------------------------------------------------------- prod
@@ -120,6 +123,32 @@ def cumsum(a, axis=None) -> Tensor:
     return Cumsum.apply(a, axis=axis)
 
 
+def _linear_recurrence(a: np.ndarray, b: np.ndarray, axis: int, reverse: bool = False) -> np.ndarray:
+    """h along ``axis`` with h_k = a_k * h_(k-1) + b_k and h_(-1) = 0 (``reverse``: from the end,
+    h_k = a_k * h_(k+1) + b_k). One pass, O(n) memory, no division."""
+    a, b = np.broadcast_arrays(a, b)
+    h = np.moveaxis(np.array(b, dtype=np.result_type(a, b)), axis, 0)  # h_k starts as b_k
+    a = np.moveaxis(a, axis, 0)
+    steps = range(len(h) - 2, -1, -1) if reverse else range(1, len(h))
+    for k in steps:
+        previous = k + 1 if reverse else k - 1
+        h[k] += a[k] * h[previous]
+    return np.moveaxis(h, 0, axis)
+
+
+def _exclusive_cumprod_along(x: np.ndarray, axis: int) -> np.ndarray:
+    """E_i = prod(x_j for j < i) along ``axis`` (1 for the first)."""
+    return np.swapaxes(_exclusive_cumprod(np.swapaxes(x, axis, -1)), axis, -1)
+
+
+def _shifted(x: np.ndarray, axis: int, fill: float, step: int) -> np.ndarray:
+    """``x`` moved by ``step`` (+1 or -1) positions along ``axis``, ``fill`` in the vacated one."""
+    last = np.swapaxes(x, axis, -1)
+    pad = np.full_like(last[..., :1], fill)
+    moved = np.concatenate([pad, last[..., :-1]] if step > 0 else [last[..., 1:], pad], axis=-1)
+    return np.swapaxes(moved, axis, -1)
+
+
 def _prefix_rows(a, axis: int, fill: float):
     """(..., n, n) from ``a`` with ``axis`` last: row k holds a[0..k] and ``fill`` after."""
     last = _to_last(a, axis)
@@ -127,18 +156,160 @@ def _prefix_rows(a, axis: int, fill: float):
     return where(np.tril(np.ones((n, n), dtype=bool)), last[..., None, :], fill)
 
 
+class Cumprod(Function):
+    """The running product. With E_i = prod(x_j, j < i) and P(i, k] = prod(x_j, i < j <= k):
+    backward dx_i = E_i * R_i with R_i = sum over k >= i of dy_k P(i, k] (R_i = dy_i + x_(i+1) R_(i+1));
+    jvp J_k = sum over i <= k of t_i E_i P(i, k] (J_k = x_k J_(k-1) + t_k E_k). Both are one pass
+    without division, so exact with zeros. Higher derivatives differentiate ``reference``: each
+    output as the ``prod`` of its prefix (O(n^2) memory along the axis, exact with zeros too)."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.save_for_backward(a)
+        ctx.axis = axis
+        return np.cumprod(a, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved
+        after = _linear_recurrence(_shifted(a, ctx.axis, 0.0, -1), grad, ctx.axis, reverse=True)
+        return _exclusive_cumprod_along(a, ctx.axis) * after
+
+    @staticmethod
+    def jvp(ctx, t):
+        (a,) = ctx.saved
+        return _linear_recurrence(a, t * _exclusive_cumprod_along(a, ctx.axis), ctx.axis)
+
+    @staticmethod
+    def reference(a, axis):
+        return _to_last(prod(_prefix_rows(a, axis, 1.0), axis=-1), axis)
+
+
 @numpy_spelling
 def cumprod(a, axis=None) -> Tensor:
     """Running product along ``axis``; ``axis=None`` flattens first (NumPy). Exact gradients with zeros."""
     a, axis = _flat_or_axis(a, axis, "cumprod")
-    return _to_last(prod(_prefix_rows(a, axis, 1.0), axis=-1), axis)
+    return Cumprod.apply(a, axis=axis)
+
+
+# logcumsumexp: y_k = log(sum over i <= k of exp(x_i)). Its jvp and vjp are the two maps
+#   P(t)_k = sum over i <= k of t_i exp(x_i - y_k)     (a running softmax-weighted sum)
+#   S(d)_i = sum over k >= i of d_k exp(x_i - y_k)     (its transpose)
+# Every weight exp(x_i - y_k) with i <= k is at most 1. Each map is computed in log space on the
+# positive and the negative part of t (or d) apart, so no exp overflows or underflows to a wrong 0.
+
+
+def _signed_parts(t):
+    """(part, sign) pairs with t = sum of sign * part, each part >= 0, and its log (-inf at 0)."""
+    with np.errstate(divide="ignore"):
+        return [(np.log(np.maximum(t, 0)), 1.0), (np.log(np.maximum(-t, 0)), -1.0)]
+
+
+def _prefix_softmax_sum_ref(t: np.ndarray, x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """P(t) on ndarrays of one shape: sum over i <= k of t_i exp(x_i - y_k); 0 where y_k = -inf."""
+    out = np.zeros(np.broadcast_shapes(np.shape(t), x.shape), dtype=x.dtype)
+    gone = np.isneginf(y)
+    for log_part, sign in _signed_parts(t):
+        with np.errstate(invalid="ignore"):
+            shifted = np.logaddexp.accumulate(log_part + x, axis=axis) - np.where(gone, 0, y)
+        out += sign * np.exp(np.where(gone, -np.inf, shifted))
+    return out
+
+
+def _suffix_softmax_sum_ref(d: np.ndarray, x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """S(d) on ndarrays of one shape: sum over k >= i of d_k exp(x_i - y_k); terms with y_k = -inf are 0."""
+    out = np.zeros(np.broadcast_shapes(np.shape(d), x.shape), dtype=x.dtype)
+    gone = np.isneginf(y)
+    for log_part, sign in _signed_parts(d):
+        log_terms = np.where(gone, -np.inf, log_part - np.where(gone, 0, y))
+        suffix = np.flip(np.logaddexp.accumulate(np.flip(log_terms, axis), axis=axis), axis)
+        with np.errstate(invalid="ignore"):
+            out += sign * np.exp(np.where(np.isneginf(x), -np.inf, x + suffix))
+    return out
+
+
+def _prefix_softmax_sum(t, x, y, axis: int):
+    """P(t): a recorded op when an argument is a Tensor (a rule running for higher derivatives)."""
+    if any(isinstance(v, Tensor) for v in (t, x, y)):
+        return PrefixSoftmaxSum.apply(t, x, y, axis=axis)
+    return _prefix_softmax_sum_ref(t, x, y, axis)
+
+
+def _suffix_softmax_sum(d, x, y, axis: int):
+    """S(d), as ``_prefix_softmax_sum``."""
+    if any(isinstance(v, Tensor) for v in (d, x, y)):
+        return SuffixSoftmaxSum.apply(d, x, y, axis=axis)
+    return _suffix_softmax_sum_ref(d, x, y, axis)
+
+
+class PrefixSoftmaxSum(Function):
+    """P(t, x, y)_k = sum over i <= k of t_i exp(x_i - y_k), x and y taken as independent inputs."""
+
+    @staticmethod
+    def forward(ctx, t, x, y, axis):
+        out = _prefix_softmax_sum_ref(t, x, y, axis)
+        ctx.save_for_backward(t, x, y, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        t, x, y, out = ctx.saved
+        back = _suffix_softmax_sum(grad, x, y, ctx.axis)  # the transpose: d/dt
+        return back, t * back, -grad * out
+
+    @staticmethod
+    def jvp(ctx, tt, tx, ty):
+        t, x, y, out = ctx.saved
+        return _prefix_softmax_sum(tt + t * tx, x, y, ctx.axis) - ty * out
+
+
+class SuffixSoftmaxSum(Function):
+    """S(d, x, y)_i = sum over k >= i of d_k exp(x_i - y_k), the transpose of ``PrefixSoftmaxSum``."""
+
+    @staticmethod
+    def forward(ctx, d, x, y, axis):
+        out = _suffix_softmax_sum_ref(d, x, y, axis)
+        ctx.save_for_backward(d, x, y, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        d, x, y, out = ctx.saved
+        forward = _prefix_softmax_sum(grad, x, y, ctx.axis)  # the transpose: d/dd
+        return forward, grad * out, -d * forward
+
+    @staticmethod
+    def jvp(ctx, td, tx, ty):
+        d, x, y, out = ctx.saved
+        return _suffix_softmax_sum(td - d * ty, x, y, ctx.axis) + tx * out
+
+
+class Logcumsumexp(Function):
+    @staticmethod
+    def forward(ctx, a, axis):
+        out = np.logaddexp.accumulate(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved
+        return _suffix_softmax_sum(grad, a, out, ctx.axis)
+
+    @staticmethod
+    def jvp(ctx, t):
+        a, out = ctx.saved
+        return _prefix_softmax_sum(t, a, out, ctx.axis)
 
 
 @numpy_spelling
 def logcumsumexp(a, axis: int) -> Tensor:
     """``log(cumsum(exp(a)))`` along ``axis`` without overflow (PyTorch's; ``axis`` is required)."""
     a, axis = _flat_or_axis(a, axis, "logcumsumexp")
-    return _to_last(logsumexp(_prefix_rows(a, axis, -np.inf), axis=-1), axis)
+    return Logcumsumexp.apply(a, axis=axis)
 
 
 def _running_index(values: np.ndarray, axis: int, accumulate) -> np.ndarray:
