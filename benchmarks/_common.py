@@ -36,26 +36,54 @@ RESULTS = HERE / "RESULTS.md"
 PAD, BOS, EOS = 0, 1, 2
 COPY_VOCAB = 14  # the copy task's default: 10 symbols + PAD, BOS, EOS, UNK
 
-MODELS = ("rnn-attn", "rnn", "rnn-luong", "transformer")
+MODELS = ("rnn-attn", "rnn", "rnn-luong", "transformer", "lm")
+DEFAULT_MODELS = ("rnn-attn", "transformer", "lm")  # the rows the training-step table reports
 
-# name -> (batch, length, {model family -> hyper-parameters})
+# seq2seq models: name -> (batch, length, {model family -> hyper-parameters})
 SIZES: dict[str, tuple[int, int, dict[str, dict[str, int]]]] = {
     "default": (64, 10, {"rnn": {}, "transformer": {}}),
     "width256": (64, 10, {"rnn": {"hidden_dim": 256}, "transformer": {"d_model": 256, "ff_dim": 1024}}),
     "len32": (64, 32, {"rnn": {}, "transformer": {}}),
     "batch128": (128, 10, {"rnn": {}, "transformer": {}}),
 }
+# lm: name -> (batch, block, hyper-parameters). "default" is what ``minigrad-train --task text
+# --model lm`` trains (batch 64, windows of block_size 64, LMConfig: d_model 64, 4 heads, ff 256,
+# 2 layers, tied embeddings); width256 widens the model AND its context to 256; len32 is the
+# shorter context (block 32), batch128 the larger batch, each the default otherwise.
+LM_SIZES: dict[str, tuple[int, int, dict[str, int]]] = {
+    "default": (64, 64, {}),
+    "width256": (64, 256, {"d_model": 256, "ff_dim": 1024}),
+    "len32": (64, 32, {}),
+    "batch128": (128, 64, {}),
+}
+# The vocabulary of the lm rows: the character vocabulary (specials included) of benchmarks/lm_text.py's
+# corpus of Python source, what ``--task text`` builds from such a file. Batches are random ids.
+LM_VOCAB = 163
 SIZE_LABELS = {
-    "default": "B 64, L 10, width 128 / d 64",
-    "width256": "B 64, L 10, hidden 256 / d 256 (ff 1024)",
-    "len32": "B 64, L 32",
-    "batch128": "B 128, L 10",
+    "default": "B 64, L 10, width 128 / d 64; lm: B 64, block 64, d 64",
+    "width256": "B 64, L 10, hidden 256 / d 256 (ff 1024); lm: B 64, block 256, d 256 (ff 1024)",
+    "len32": "B 64, L 32; lm: B 64, block 32",
+    "batch128": "B 128, L 10; lm: B 128, block 64",
 }
 
 
 def hyper_for(model: str, size: str) -> dict[str, int]:
     """Model hyper-parameters of a benchmark size (``models.build`` keyword arguments)."""
+    if model == "lm":
+        _, block, hyper = LM_SIZES[size]
+        return {**hyper, "block_size": block}
     return dict(SIZES[size][2]["transformer" if model == "transformer" else "rnn"])
+
+
+def batch_dims(model: str, size: str) -> tuple[int, int]:
+    """(batch, length) of a benchmark size: the source length L (targets are L + 1 tokens) or,
+    for ``lm``, the block of tokens per window."""
+    batch, length, _ = LM_SIZES[size] if model == "lm" else SIZES[size]
+    return batch, length
+
+
+def vocab_for(model: str) -> int:
+    return LM_VOCAB if model == "lm" else COPY_VOCAB
 
 
 def import_torch() -> Any:
@@ -72,6 +100,16 @@ def import_torch() -> Any:
     return torch
 
 
+def set_threads(n: int) -> None:
+    """Run minigrad (NumPy's BLAS, ``minigrad.blas``) and PyTorch (when loaded) on ``n`` threads
+    from now on. minigrad's Numba kernels are single-threaded (no ``parallel=True``)."""
+    import minigrad
+
+    minigrad.blas.set_num_threads(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 # ------------------------------------------------------------------------------ data
 
 
@@ -85,12 +123,21 @@ def copy_batch(batch: int, length: int, vocab: int = COPY_VOCAB, seed: int = 0) 
     return {"src": src, "tgt_in": tgt_in, "tgt_out": tgt_out, "src_lengths": np.full(batch, length, np.int64)}
 
 
+def text_batch(batch: int, block: int, vocab: int = LM_VOCAB, seed: int = 0) -> dict[str, np.ndarray]:
+    """A language-modelling batch as the text task yields it: windows of ``block + 1`` random
+    ordinary ids (4..vocab-1), x the first ``block`` (B, block), y the same shifted by one."""
+    rng = np.random.default_rng(seed)
+    window = rng.integers(4, vocab, size=(batch, block + 1)).astype(np.int64)
+    return {"x": window[:, :-1].copy(), "y": window[:, 1:].copy()}
+
+
 # ------------------------------------------------------------------------------ one training step
 
 
 class MinigradStep:
     """A minigrad model, Adam (lr 1e-3) and one full training step: forward, cross-entropy
-    (PAD ignored), backward, ``clip_grad_norm_`` (1.0), ``Adam.step``."""
+    (PAD ignored; ``lm``: every position, as the text objective), backward,
+    ``clip_grad_norm_`` (1.0), ``Adam.step``."""
 
     framework = "minigrad"
 
@@ -102,17 +149,31 @@ class MinigradStep:
         from minigrad import optim
 
         minigrad.manual_seed(seed)
-        self.model = models.build(model, COPY_VOCAB, COPY_VOCAB, **hyper)
+        self.name, self.vocab = model, vocab_for(model)
+        self.model = (models.build(model, self.vocab, **hyper) if model == "lm"
+                      else models.build(model, self.vocab, self.vocab, **hyper))
         self.model.train()
         self.params = list(self.model.parameters())
         self.optimizer = optim.Adam(self.params, lr=lr)
         self.batch, self.clip = batch, clip
         self._F, self._optim = F, optim
 
-    def step(self) -> float:
+    def num_parameters(self) -> int:
+        return int(sum(p.data.size for p in self.params))
+
+    def logits(self):
         b = self.batch
-        logits = self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
-        loss = self._F.cross_entropy(logits, b["tgt_out"], ignore_index=PAD)
+        if self.name == "lm":
+            return self.model(b["x"])
+        return self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
+
+    def loss_of(self, logits):
+        if self.name == "lm":
+            return self._F.cross_entropy(logits, self.batch["y"])
+        return self._F.cross_entropy(logits, self.batch["tgt_out"], ignore_index=PAD)
+
+    def step(self) -> float:
+        loss = self.loss_of(self.logits())
         self.optimizer.zero_grad()
         loss.backward()
         self._optim.clip_grad_norm_(self.params, self.clip)
@@ -134,32 +195,70 @@ class TorchStep:
         import torch_reference
 
         torch.manual_seed(seed)
-        self.torch = torch
-        self.model = torch_reference.build(model, COPY_VOCAB, COPY_VOCAB, **hyper)
+        self.torch, self.name, self.vocab = torch, model, vocab_for(model)
+        self.model = torch_reference.build(model, self.vocab, self.vocab, **hyper)
         self.model.train()
+        self.lr = lr
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
         self.batch = {k: torch.from_numpy(v) for k, v in batch.items()}
         self.clip = clip
-        self.vocab = COPY_VOCAB
+
+    def num_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+    def load_weights(self, other: MinigradStep) -> None:
+        """Start from ``other``'s current weights (same names, see ``torch_reference``), fresh Adam."""
+        import torch_reference
+
+        torch_reference.load_minigrad_state(self.model, other.model.state_dict())
+        self.optimizer = self.torch.optim.Adam(self.model.parameters(), lr=self.lr)
+
+    def logits(self):
+        b = self.batch
+        if self.name == "lm":
+            return self.model(b["x"])
+        return self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
+
+    def loss_of(self, logits):
+        target = self.batch["y"] if self.name == "lm" else self.batch["tgt_out"]
+        return self.torch.nn.functional.cross_entropy(logits.reshape(-1, self.vocab), target.reshape(-1),
+                                                      ignore_index=-100 if self.name == "lm" else PAD)
 
     def step(self) -> float:
-        b, torch = self.batch, self.torch
-        logits = self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, self.vocab), b["tgt_out"].reshape(-1),
-                                                 ignore_index=PAD)
+        loss = self.loss_of(self.logits())
         self.optimizer.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+        self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.optimizer.step()
         return float(loss.detach())
 
 
 def make_step(framework: str, model: str, size: str, seed: int = 0) -> MinigradStep | TorchStep:
     """The training step of ``framework`` ("minigrad" | "torch") for a model and benchmark size."""
-    batch, length, _ = SIZES[size]
-    data = copy_batch(batch, length, seed=seed)
+    batch, length = batch_dims(model, size)
+    data = text_batch(batch, length, seed=seed) if model == "lm" else copy_batch(batch, length, seed=seed)
     cls = MinigradStep if framework == "minigrad" else TorchStep
     return cls(model, hyper_for(model, size), data, seed=seed)
+
+
+def same_model_check(ours: MinigradStep, theirs: TorchStep, rtol: float = 1e-4) -> dict[str, float]:
+    """Load ``ours``' initial weights into ``theirs`` and check that both have the same number of
+    parameters and the same initial loss on the benchmark batch (RuntimeError otherwise), so
+    the timed steps are the same computation. Returns {"parameters", "loss", "torch_loss"}."""
+    if ours.num_parameters() != theirs.num_parameters():
+        raise RuntimeError(f"{ours.name}: minigrad has {ours.num_parameters():,} parameters, the PyTorch reference "
+                           f"{theirs.num_parameters():,}; the benchmark would compare different models")
+    theirs.load_weights(ours)
+    import minigrad
+
+    with minigrad.no_grad():
+        loss = float(ours.loss_of(ours.logits()).data)
+    with theirs.torch.no_grad():
+        torch_loss = float(theirs.loss_of(theirs.logits()))
+    if not abs(loss - torch_loss) <= rtol * abs(torch_loss):
+        raise RuntimeError(f"{ours.name}: initial loss {loss:.6f} (minigrad) != {torch_loss:.6f} (PyTorch) from the "
+                           "same weights; the benchmark would compare different computations")
+    return {"parameters": ours.num_parameters(), "loss": loss, "torch_loss": torch_loss}
 
 
 # ------------------------------------------------------------------------------ measuring
@@ -221,13 +320,18 @@ def cpu_model() -> str:
     return cpu
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (what ``uptime`` prints), e.g. "1.2, 0.9, 0.7"."""
+    try:
+        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def machine_lines() -> list[str]:
     """Markdown bullet lines describing the machine and the library versions."""
     cpu = cpu_model()
-    try:
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        load = "unknown"
+    load = load_average()
     import numba
 
     torch = import_torch()

@@ -1,4 +1,4 @@
-"""PyTorch versions of minigrad's seq2seq models, for the benchmarks (never a runtime dependency).
+"""PyTorch versions of minigrad's models, for the benchmarks (never a runtime dependency).
 
 Each class is the architecture of ``models.build(name, ...)`` written the way a PyTorch user
 would write it, with the same layers, sizes, initialisation, attention formulation and the
@@ -15,10 +15,14 @@ same parameter names, so that ``model.load_state_dict(minigrad_state)`` maps one
 - ``transformer``: pre-norm (or post-norm) encoder-decoder, embeddings scaled by sqrt(d) plus
   sinusoidal positions, multi-head attention through ``F.scaled_dot_product_attention`` with
   separate q/k/v/out projections, padding and causal masks, ReLU or GELU feed-forward.
+- ``lm``: the decoder-only language model, token plus learned position embeddings, pre-norm
+  blocks (the Transformer's ``EncoderLayer``) under a causal mask, a final LayerNorm and the
+  tied token embedding (or ``lm_head``) as output layer; GPT-2 initialisation.
 
 Supported hyper-parameters are those of ``models.config_for(name)`` except
 ``bidirectional=True`` and ``teacher_forcing_ratio < 1`` (ValueError). Token conventions:
-PAD=0, BOS=1, EOS=2. Inputs are int64 ndarrays or tensors (B, T).
+PAD=0, BOS=1, EOS=2 (the seq2seq models; ``lm`` has no special ids). Inputs are int64 ndarrays
+or tensors (B, T).
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ RNN_DEFAULTS = dict(embed_dim=64, hidden_dim=128, num_layers=1, cell="gru", bidi
                     teacher_forcing_ratio=1.0, luong_score="general")
 TRANSFORMER_DEFAULTS = dict(d_model=64, num_heads=4, ff_dim=256, num_layers=2, dropout=0.0, activation="relu",
                             norm_first=True, tie_embeddings=False)
-NAMES = ("rnn", "rnn-attn", "rnn-luong", "transformer")
+LM_DEFAULTS = dict(d_model=64, num_heads=4, ff_dim=256, num_layers=2, block_size=64, dropout=0.0, activation="gelu",
+                   tie_embeddings=True)
+NAMES = ("rnn", "rnn-attn", "rnn-luong", "transformer", "lm")
 
 
 def _tokens(x: Any) -> torch.Tensor:
@@ -371,12 +377,60 @@ class Transformer(nn.Module):
         return self._logits(x[:, -1]), dict(state, prefix=prefix)
 
 
+# =============================================================================== language model
+
+
+class LanguageModel(nn.Module):
+    """``models.lm.LanguageModel`` in PyTorch: idx (B, T) -> logits (B, T, V), T <= block_size."""
+
+    def __init__(self, vocab_size: int, **hyper: Any):
+        super().__init__()
+        unknown = set(hyper) - set(LM_DEFAULTS)
+        if unknown:
+            raise ValueError(f"torch_reference: unknown hyper-parameters {sorted(unknown)}")
+        cfg = {**LM_DEFAULTS, **hyper}
+        d, self.block_size = cfg["d_model"], cfg["block_size"]
+        self.tok_emb = nn.Embedding(vocab_size, d)
+        self.pos_emb = nn.Embedding(cfg["block_size"], d)
+        self.drop = nn.Dropout(cfg["dropout"])
+        self.blocks = nn.ModuleList([
+            EncoderLayer(d, cfg["num_heads"], cfg["ff_dim"], cfg["dropout"], cfg["activation"], norm_first=True)
+            for _ in range(cfg["num_layers"])])
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = None if cfg["tie_embeddings"] else nn.Linear(d, vocab_size, bias=False)
+        # GPT-2: weights N(0, 0.02), biases 0, the two projections into the residual stream scaled down
+        residual_std = 0.02 / math.sqrt(2 * cfg["num_layers"])
+        for name, module in self.named_modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                std = residual_std if name.endswith(("self_attn.out_proj", "ff.linear2")) else 0.02
+                nn.init.normal_(module.weight, 0.0, std)
+                if getattr(module, "bias", None) is not None:
+                    nn.init.zeros_(module.bias)
+
+    def forward(self, idx) -> torch.Tensor:
+        idx = _tokens(idx)
+        T = idx.shape[1]
+        if T > self.block_size:
+            raise ValueError(f"torch_reference.LanguageModel: {T} positions exceed block_size {self.block_size}")
+        x = self.drop(self.tok_emb(idx) + self.pos_emb(torch.arange(T)))  # (B, T, d)
+        causal = torch.ones(T, T, dtype=torch.bool).tril()
+        for block in self.blocks:
+            x = block(x, causal)
+        x = self.ln_f(x)
+        return x @ self.tok_emb.weight.T if self.lm_head is None else self.lm_head(x)  # (B, T, V)
+
+
 # =============================================================================== API
 
 
 def build(name: str, src_vocab_size: int, tgt_vocab_size: int | None = None, **hyper: Any) -> nn.Module:
-    """The PyTorch twin of ``models.build(name, ...)`` (float32, training mode)."""
+    """The PyTorch twin of ``models.build(name, ...)`` (float32, training mode); ``lm`` takes one
+    vocabulary (``build("lm", vocab_size, **hyper)``)."""
     tgt_vocab_size = src_vocab_size if tgt_vocab_size is None else tgt_vocab_size
+    if name == "lm":
+        if tgt_vocab_size != src_vocab_size:
+            raise ValueError(f"torch_reference: model 'lm' has one vocabulary, got {src_vocab_size} and {tgt_vocab_size}")
+        return LanguageModel(src_vocab_size, **hyper)
     if name == "transformer":
         return Transformer(src_vocab_size, tgt_vocab_size, **hyper)
     attention = {"rnn": None, "rnn-attn": "bahdanau", "rnn-luong": "luong"}.get(name, "?")

@@ -64,6 +64,42 @@ def test_same_logits_gradients_and_decodes(name, hyper):
     np.testing.assert_array_equal(ours_tokens, torch_reference.greedy_decode(theirs, src, 8))
 
 
+LM_CASES = [{}, {"tie_embeddings": False, "activation": "relu", "num_layers": 1}]
+
+
+@pytest.mark.parametrize("hyper", LM_CASES, ids=[str(h) for h in LM_CASES])
+def test_language_model_same_size_logits_and_gradients(hyper):
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    idx, y = rng.integers(0, V, size=(3, 7)), rng.integers(0, V, size=(3, 7))
+    mg.manual_seed(0)
+    size = dict(d_model=16, num_heads=2, ff_dim=24, block_size=8)
+    ours = models.build("lm", V, **size, **hyper)
+    theirs = torch_reference.build("lm", V, **size, **hyper)
+    assert sum(p.numel() for p in theirs.parameters()) == ours.num_parameters()
+    torch_reference.load_minigrad_state(theirs, ours.state_dict())
+    logits, ref = ours(idx), theirs(idx)
+    np.testing.assert_allclose(logits.data, ref.detach().numpy(), rtol=1e-4, atol=2e-6)
+    F.cross_entropy(logits, y).backward()
+    torch.nn.functional.cross_entropy(ref.reshape(-1, V), torch.tensor(y).reshape(-1)).backward()
+    named = dict(theirs.named_parameters())
+    for key, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad, named[key].grad.numpy(), rtol=1e-3, atol=2e-7, err_msg=key)
+
+
+def test_language_model_initialisation_has_gpt2_scales():
+    """PyTorch's own initialisation (not minigrad's weights): std 0.02, the residual projections
+    0.02 / sqrt(2 * layers), zero biases, so a benchmark started from it trains the same model."""
+    torch.manual_seed(0)
+    model = torch_reference.build("lm", 50, d_model=256, num_heads=4, ff_dim=1024, num_layers=2)
+    named = dict(model.named_parameters())
+    assert abs(float(named["blocks.0.ff.linear1.weight"].std()) - 0.02) < 1e-3
+    assert abs(float(named["blocks.1.self_attn.out_proj.weight"].std()) - 0.01) < 1e-3
+    assert float(named["blocks.0.self_attn.q_proj.bias"].abs().max()) == 0.0
+    with pytest.raises(ValueError, match="one vocabulary"):
+        torch_reference.build("lm", 50, 40)
+
+
 def test_unsupported_options_are_refused():
     with pytest.raises(ValueError, match="bidirectional"):
         torch_reference.build("rnn-attn", V, V, bidirectional=True)
