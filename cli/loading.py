@@ -1,9 +1,15 @@
-"""Loading a checkpoint for the commands that use one (eval, predict, attention, ...)."""
+"""What the commands load: a checkpoint directory (eval, predict, attention, ...) and a
+function of the user's named ``module:function`` or ``path/to/file.py:function`` (trace,
+gradcheck)."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
-from typing import Any
+import sys
+from pathlib import Path
+from typing import Any, Callable
 
 from minigrad.cli.errors import CLIError, user_errors
 
@@ -55,3 +61,51 @@ def check_input_length(task: Any, text: str) -> None:
     if n > task.max_src_len:
         raise CLIError(f"the input {text!r} has {n} tokens, more than the {task.max_src_len} of the longest source "
                        f"this checkpoint's model was trained on ({task.name} task); give at most {task.max_src_len}")
+
+
+def load_function(target: str) -> Callable[..., Any]:
+    """The function named by ``module:function`` or ``path/to/file.py:function``.
+
+    The current directory is importable (as for ``python -m``). Raises ``CLIError``
+    (one line, exit 2) when the module cannot be imported or has no such function.
+    """
+    module_part, sep, name = target.rpartition(":")
+    if not sep or not module_part or not name:
+        raise CLIError(f"target {target!r} must be module:function or path/to/file.py:function")
+    try:
+        if module_part.endswith(".py"):
+            path = Path(module_part)
+            if not path.is_file():
+                raise CLIError(f"cannot import {module_part!r}: no such file")
+            spec = importlib.util.spec_from_file_location(f"_minigrad_target_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # as an import would (dataclasses and pickle look it up)
+            sys.path.insert(0, str(path.resolve().parent))  # its own imports resolve beside it
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(path.resolve().parent))
+        else:
+            sys.path.insert(0, os.getcwd())
+            try:
+                module = importlib.import_module(module_part)
+            finally:
+                sys.path.remove(os.getcwd())
+    except CLIError:
+        raise
+    except Exception as err:  # any failure while importing the user's module is the user's to fix
+        raise CLIError(f"cannot import {module_part!r}: {type(err).__name__}: {err}") from None
+    fn = getattr(module, name, None)
+    if fn is None:
+        raise CLIError(f"{module_part!r} has no function {name!r}")
+    if not callable(fn):
+        raise CLIError(f"{target!r} is a {type(fn).__name__}, not a function")
+    return fn
+
+
+def call_user(fn: Callable[..., Any], target: str, *args: Any) -> Any:
+    """Call the user's function; an exception it raises becomes one line (exit 2)."""
+    try:
+        return fn(*args)
+    except Exception as err:
+        raise CLIError(f"{target} raised {type(err).__name__}: {err}") from None

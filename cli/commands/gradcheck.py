@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import click
 
-from minigrad.cli.commands.trace import load_function
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError
+from minigrad.cli.loading import call_user, load_function
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -34,21 +34,16 @@ def _shape_option(ctx, param, values):
     return [parse_shape(v) for v in values]
 
 
-class _UserFunctionError(Exception):
-    """The user's function raised or returned something that is not a Tensor: exit 2, not a FAIL row."""
-
-
 def _guarded(fn, target: str):
+    """``fn`` raising CLIError (exit 2, not a FAIL row: the op table's check lets it through) when it
+    raises or returns something that is not a Tensor or a sequence of Tensors."""
     from minigrad import Tensor
 
     def call(*tensors):
-        try:
-            out = fn(*tensors)
-        except Exception as err:
-            raise _UserFunctionError(f"{target} raised {type(err).__name__}: {err}") from None
+        out = call_user(fn, target, *tensors)
         if not isinstance(out, Tensor) and not (isinstance(out, (list, tuple)) and out
                                                 and all(isinstance(o, Tensor) for o in out)):
-            raise _UserFunctionError(f"{target} returned {type(out).__name__}, not a minigrad Tensor")
+            raise CLIError(f"{target} returned {type(out).__name__}, not a minigrad Tensor")
         return out
 
     return call
@@ -121,11 +116,8 @@ def command(ctx: click.Context, ops: tuple[str, ...], target: str | None, shapes
     rows = optable.check_ops(names, seed=seed, order=order, mode=mode) if names or target is None else []
     if target is not None:
         fn = _guarded(load_function(target), target)
-        try:
-            rows.append(optable.check_function(fn, shapes or [(3, 4)], name=target, atol=atol, rtol=rtol, eps=eps,
-                                               seed=seed, order=order, mode=mode))
-        except _UserFunctionError as err:
-            raise CLIError(err) from None
+        rows.append(optable.check_function(fn, shapes or [(3, 4)], name=target, atol=atol, rtol=rtol, eps=eps,
+                                           seed=seed, order=order, mode=mode))
 
     console = Console(highlight=False)
     console.print(_table(rows, order, mode))
