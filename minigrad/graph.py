@@ -12,6 +12,10 @@ through backward one node at a time.
 Tensors are labelled by their ``name`` attribute when set (``x.name = "x"``), leaves
 otherwise as ``leaf0``, ``leaf1``..., and op outputs by the op and its position in
 the graph (``Mul#1``).
+
+``gradient_graph(f)`` runs the backward of ``f`` with ``create_graph=True`` and returns the graph
+that backward built (its ops are the backward rules' ops), to print and step through the same way:
+its backward is the second derivative of ``f``, or a Hessian-vector product.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -46,6 +50,11 @@ def _graph_tensors(root: Tensor) -> list[Tensor]:
         if t.grad_fn is not None:
             stack.extend(reversed([p for p in t.grad_fn.parents if isinstance(p, Tensor)]))
     return order
+
+
+def leaves(root: Tensor) -> list[Tensor]:
+    """The leaves of ``root``'s graph that require grad, in the order the tree shows them."""
+    return [t for t in _graph_tensors(root) if t.grad_fn is None and t.requires_grad]
 
 
 def labels(root: Tensor) -> dict[int, str]:
@@ -76,9 +85,9 @@ def value_text(array: np.ndarray, values: int = 6) -> str:
     return f"min {float(a.min()):.4g} mean {float(a.mean()):.4g} max {float(a.max()):.4g}"
 
 
-def _describe(t: Tensor, label: str) -> str:
+def _describe(t: Tensor, label: str, note: str | None = None) -> str:
     kind = "leaf" if t.grad_fn is None else t.grad_fn.name
-    text = f"{label}  {kind}  shape={t.shape} dtype={t.dtype}"
+    text = f"{label}  {kind}{f'  ({note})' if note else ''}  shape={t.shape} dtype={t.dtype}"
     value = f"  value {value_text(t.data)}" if np.issubdtype(np.asarray(t.data).dtype, np.number) else ""
     if t.grad_fn is None:
         text += "  requires_grad" if t.requires_grad else "  constant"
@@ -94,16 +103,18 @@ def _describe(t: Tensor, label: str) -> str:
     return text + value
 
 
-def graph_tree(root: Tensor):
+def graph_tree(root: Tensor, notes: dict[int, str] | None = None):
     """The graph of ``root`` as a ``rich.tree.Tree``: op, shape, dtype, which inputs
     require grad and what each node saved for backward. A tensor reached twice is shown in
     full where the tree first prints it; every later occurrence, further down the printed
-    tree, is one line "label  (shown above)"."""
+    tree, is one line "label  (shown above)". ``notes`` (keyed by ``id(tensor)``) adds a word
+    in parentheses after a tensor's op, such as ``GradientGraph.made_by``."""
     from rich.text import Text
     from rich.tree import Tree
 
     names = labels(root)
-    tree = Tree(Text(_describe(root, names[id(root)])))
+    notes = notes or {}
+    tree = Tree(Text(_describe(root, names[id(root)], notes.get(id(root)))))
     shown = {id(root)}
     # Depth first, each input's whole subtree before the next input: the order the tree prints in.
     stack: list[tuple[Any, Iterator[Any]]] = [(tree, _inputs(root))]
@@ -118,7 +129,8 @@ def graph_tree(root: Tensor):
             branch.add(Text(f"{names[id(parent)]}  (shown above)"))
         else:
             shown.add(id(parent))
-            stack.append((branch.add(Text(_describe(parent, names[id(parent)]))), _inputs(parent)))
+            described = _describe(parent, names[id(parent)], notes.get(id(parent)))
+            stack.append((branch.add(Text(described)), _inputs(parent)))
     return tree
 
 
@@ -136,15 +148,16 @@ def format_graph(root: Tensor, width: int = 120) -> str:
     return buffer.getvalue()
 
 
-def print_graph(root: Tensor, console=None) -> None:
-    """Print the graph of ``root`` as a tree (Rich; ``console`` defaults to standard output).
+def print_graph(root: Tensor, console=None, notes: dict[int, str] | None = None) -> None:
+    """Print the graph of ``root`` as a tree (Rich; ``console`` defaults to standard output;
+    ``notes`` as for ``graph_tree``).
 
     On a terminal long lines wrap at its width. Anywhere else (a pipe, a file) every node
     stays on one line, however long, so no description is split.
     """
     from rich.console import Console
 
-    print_fitted(console or Console(), graph_tree(root))
+    print_fitted(console or Console(), graph_tree(root, notes))
 
 
 def print_fitted(console, renderable) -> None:
@@ -312,3 +325,162 @@ def summarize(array: np.ndarray | None, values: int = 4) -> str:
     flat = np.asarray(array).reshape(-1)
     head = ", ".join(f"{v:.4g}" for v in flat[:values]) + (", ..." if flat.size > values else "")
     return f"shape {tuple(np.shape(array))} norm {float(np.linalg.norm(flat)):.4g} [{head}]"
+
+
+# ---------------------------------------------------------------- the graph a create_graph backward builds
+
+FORWARD = "forward"  # made_by of a node of the function's own graph
+GRADIENT_SUM = "sum of gradients"  # made_by of the engine's additions of the gradients reaching one tensor
+CONTRACTION = "s = g . v"  # made_by of the ops that combine the gradients into the scalar s
+
+
+@dataclass
+class GradientGraph:
+    """The graph that the backward of a scalar ``output`` builds with ``create_graph=True``.
+
+    ``leaves`` are the leaves of ``output``'s graph that require grad (in the order its tree shows
+    them) and ``grads[i]`` is d output / d ``leaves[i]``, of that leaf's shape, carrying the graph of
+    the ops the backward rules applied (a constant when ``output`` is linear in that leaf).
+    ``root`` is the scalar s = sum over i of sum(grads[i] * directions[i]), written out in
+    ``expression`` (``"df/dx + sum(df/dw)"``; ``root`` is named "s" unless it is one gradient): the backward of s leaves in each leaf's ``.grad`` the Hessian-vector product
+    (H v)_i, the second derivative when ``output`` has one scalar input and v = 1.
+    ``made_by[id(t)]`` says which part of the computation made each op output ``t`` of s's graph:
+    ``FORWARD`` (a node of ``output``'s own graph, reached through what the rules saved),
+    ``"backward of <label>"`` (the backward rule of that forward node), ``GRADIENT_SUM`` or
+    ``CONTRACTION``; ``rule_of[id(t)]`` is that ``<label>`` for the ops a rule made.
+    """
+
+    output: Tensor
+    leaves: list[Tensor]
+    grads: list[Tensor]
+    directions: list[np.ndarray]
+    root: Tensor
+    expression: str
+    made_by: dict[int, str]
+    rule_of: dict[int, str]
+
+
+def gradient_graph(output: Tensor, directions: Sequence[Any] | None = None) -> GradientGraph:
+    """Run the backward of the one-element ``output`` with ``create_graph=True`` (as
+    ``autograd.grad``) and return the graph it built, ready for ``print_graph`` and ``step_backward``.
+
+    ``directions`` holds one array v_i per leaf (``leaves(output)``, each of that leaf's shape);
+    None means ones. No ``.grad`` changes. To give the two graphs the same labels, every unnamed
+    tensor of ``output``'s graph is named (``t.name``) with its ``labels(output)`` label and the
+    new tensors are numbered after them; each gradient is named ``df/d<leaf>``. Raises ValueError
+    for an ``output`` that is not a one-element Tensor requiring grad, for directions of the wrong
+    number or shapes, and when every gradient is a constant (``output`` is linear in its leaves:
+    there is no graph to differentiate again).
+    """
+    if not isinstance(output, Tensor) or output.size != 1 or not output.requires_grad:
+        raise ValueError("gradient_graph needs a one-element Tensor that requires grad, got "
+                         + (f"shape {output.shape} with requires_grad={output.requires_grad}"
+                            if isinstance(output, Tensor) else type(output).__name__))
+    forward = _graph_tensors(output)
+    counts = {"leaf": sum(t.grad_fn is None and not t.name for t in forward),
+              "op": sum(t.grad_fn is not None and not t.name for t in forward)}
+    forward_labels = labels(output)
+    for t in forward:
+        t.name = forward_labels[id(t)]  # the labels the function's own tree shows, kept in the gradient's graph
+    output_name = {(id(t.grad_fn), t._output_nr): t.name for t in forward if t.grad_fn is not None}
+    xs = leaves(output)
+    vs = _directions(directions, xs)
+
+    seed = Tensor._make(np.ones_like(output.data), False, None)
+    seed.name = "grad_output"
+    rule_by_node: dict[int, str] = {}  # id(Function) -> made_by, for the nodes the backward creates
+    targets: dict[int, list] = {id(t): [] for t in xs}
+    for node, grad_out, passed in autograd._backprop([output], [seed], True, True, targets):
+        _claim(grad_out, GRADIENT_SUM, output_name, rule_by_node)  # the engine summed them before the rule ran
+        _claim(passed, f"backward of {output_name[id(node), 0]}", output_name, rule_by_node)
+    grads = []
+    for t in xs:  # a leaf reached along several paths gets the sum of what each path sent
+        found = targets[id(t)] or [Tensor._make(np.zeros_like(t.data), False, None)]
+        total = found[0]
+        for g in found[1:]:
+            total = total + g
+        grads.append(total)
+    _claim(grads, GRADIENT_SUM, output_name, rule_by_node)
+
+    terms, texts = [], []
+    for x, g, v in zip(xs, grads, vs):
+        if g.name is None:
+            g.name = f"df/d{x.name}"
+        if not g.requires_grad:
+            continue  # a constant: output is linear in x, this term has no second derivative
+        if directions is None:
+            terms.append(g if g.ndim == 0 else g.sum())
+            texts.append(g.name if g.ndim == 0 else f"sum({g.name})")
+        else:
+            direction = Tensor._make(v, False, None)
+            direction.name = f"v_{x.name}"
+            terms.append((g * direction).sum())
+            texts.append(f"sum({g.name} * {direction.name})")
+    if not terms:
+        raise ValueError("gradient_graph: the gradient is a constant (the output is linear in every leaf), "
+                         "so its backward has no graph to trace")
+    root = terms[0]
+    for term in terms[1:]:
+        root = root + term
+    if root.name is None:
+        root.name = "s"
+    _claim([root], CONTRACTION, output_name, rule_by_node)
+
+    made_by, rule_of = {}, {}
+    for t in _graph_tensors(root):
+        if t.grad_fn is None:
+            continue
+        key = (id(t.grad_fn), t._output_nr)
+        made_by[id(t)] = FORWARD if key in output_name else rule_by_node[id(t.grad_fn)]
+        if made_by[id(t)].startswith("backward of "):
+            rule_of[id(t)] = made_by[id(t)][len("backward of "):]
+    _name_new_tensors(root, output_name, counts)
+    return GradientGraph(output, xs, grads, vs, root, " + ".join(texts), made_by, rule_of)
+
+
+def _directions(directions: Sequence[Any] | None, xs: list[Tensor]) -> list[np.ndarray]:
+    """One float array per leaf, of its shape and dtype: ones when ``directions`` is None."""
+    if directions is None:
+        return [np.ones_like(x.data) for x in xs]
+    if len(directions) != len(xs):
+        raise ValueError(f"gradient_graph: {len(directions)} directions for {len(xs)} leaves "
+                         f"({', '.join(str(x.name) for x in xs)})")
+    out = []
+    for x, v in zip(xs, directions):
+        v = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=x.data.dtype)
+        if v.shape != x.shape:
+            raise ValueError(f"gradient_graph: the direction of {x.name} has shape {v.shape}, the leaf {x.shape}")
+        out.append(v)
+    return out
+
+
+def _claim(tensors: Any, made_by: str, forward: dict, claimed: dict[int, str]) -> None:
+    """Record ``made_by`` for every node behind ``tensors`` that is neither a forward node
+    (a key of ``forward``) nor claimed yet: the ops made since the previous claim."""
+    items = tensors if isinstance(tensors, (tuple, list)) else [tensors]
+    stack = [t for t in items if isinstance(t, Tensor)]
+    while stack:
+        t = stack.pop()
+        node = t.grad_fn
+        if node is None or (id(node), t._output_nr) in forward or id(node) in claimed:
+            continue
+        claimed[id(node)] = made_by
+        stack.extend(p for p in node.parents if isinstance(p, Tensor))
+
+
+def _name_new_tensors(root: Tensor, output_name: dict, counts: dict[str, int]) -> None:
+    """Name the unnamed tensors of ``root``'s graph: an output of a forward node (a Tensor a rule
+    made of what the node saved) as that output, other leaves and ops numbered after the forward
+    graph's own ``leafN`` and ``Op#N`` labels, in the order the tree shows them."""
+    for t in _graph_tensors(root):
+        if t.name:
+            continue
+        key = (id(t.grad_fn), t._output_nr)
+        if t.grad_fn is not None and key in output_name:
+            t.name = output_name[key]
+        elif t.grad_fn is None:
+            t.name = f"leaf{counts['leaf']}"
+            counts["leaf"] += 1
+        else:
+            t.name = f"{t.grad_fn.name}#{counts['op']}"
+            counts["op"] += 1

@@ -5,103 +5,26 @@
     minigrad trace mymodule:loss            # a function of no arguments returning a scalar Tensor
     minigrad trace path/to/file.py:loss --svg graph.svg
     minigrad trace --demo scalar --html graph.html --open   # step through it in the browser
+    minigrad trace --demo scalar --order 2  # the graph its backward builds, and the backward of that
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
+import collections
 import shutil
-import sys
 from pathlib import Path
-from typing import Any, Callable
 
 import click
 
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError
 from minigrad.cli.files import check_output_file, open_in_browser, writing
+from minigrad.cli.loading import call_user, load_function
 from minigrad.viz import demos
 
 DEMO_NAMES = tuple(demos.DEMOS)
 
-
-# ---------------------------------------------------------------- user targets: module:fn or file.py:fn
-
-
-def load_function(target: str) -> Callable[..., Any]:
-    """The function named by ``module:function`` or ``path/to/file.py:function``.
-
-    The current directory is importable (as for ``python -m``). Raises ``CLIError``
-    (one line, exit 2) when the module cannot be imported or has no such function.
-    """
-    module_part, sep, name = target.rpartition(":")
-    if not sep or not module_part or not name:
-        raise CLIError(f"target {target!r} must be module:function or path/to/file.py:function")
-    try:
-        if module_part.endswith(".py"):
-            path = Path(module_part)
-            if not path.is_file():
-                raise CLIError(f"cannot import {module_part!r}: no such file")
-            spec = importlib.util.spec_from_file_location(f"_minigrad_target_{path.stem}", path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module  # as an import would (dataclasses and pickle look it up)
-            sys.path.insert(0, str(path.resolve().parent))  # its own imports resolve beside it
-            try:
-                spec.loader.exec_module(module)
-            finally:
-                sys.path.remove(str(path.resolve().parent))
-        else:
-            sys.path.insert(0, os.getcwd())
-            try:
-                module = importlib.import_module(module_part)
-            finally:
-                sys.path.remove(os.getcwd())
-    except CLIError:
-        raise
-    except Exception as err:  # any failure while importing the user's module is the user's to fix
-        raise CLIError(f"cannot import {module_part!r}: {type(err).__name__}: {err}") from None
-    fn = getattr(module, name, None)
-    if fn is None:
-        raise CLIError(f"{module_part!r} has no function {name!r}")
-    if not callable(fn):
-        raise CLIError(f"{target!r} is a {type(fn).__name__}, not a function")
-    return fn
-
-
-def call_user(fn: Callable[..., Any], target: str, *args: Any) -> Any:
-    """Call the user's function; an exception it raises becomes one line (exit 2)."""
-    try:
-        return fn(*args)
-    except Exception as err:
-        raise CLIError(f"{target} raised {type(err).__name__}: {err}") from None
-
-
-# ---------------------------------------------------------------- built-in demo expressions
-
-DEMOS: dict[str, Callable[[], Any]] = demos.DEMOS  # the expressions live in the library: minigrad.viz.demos
-
-
 # ---------------------------------------------------------------- rendering
-
-
-def _leaves(root) -> list:
-    """The leaves of ``root``'s graph that require grad, in the order the tree shows them."""
-    from minigrad import Tensor
-
-    seen, leaves, stack = set(), [], [root]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t.grad_fn is None:
-            if t.requires_grad:
-                leaves.append(t)
-            continue
-        stack.extend(reversed([p for p in t.grad_fn.parents if isinstance(p, Tensor)]))
-    return leaves
 
 
 def _step_tree(step, total: int, values: int):
@@ -127,7 +50,7 @@ def _leaf_table(leaves: list, values: int):
 
     from minigrad.graph import summarize
 
-    table = Table(title="accumulated .grad of the leaves", title_justify="left")
+    table = Table()
     table.add_column("leaf", style="cyan")
     table.add_column("shape")
     table.add_column(".grad")
@@ -136,16 +59,44 @@ def _leaf_table(leaves: list, values: int):
     return table
 
 
-def _write_page(root, label: str, path: str, open_page: bool, console) -> None:
+def _write_page(root, title: str, path: str, open_page: bool, console, groups: dict | None = None) -> None:
     """Write the autodiff page of ``root`` to ``path`` and, with ``open_page``, open it in a browser."""
     from minigrad import viz
 
-    page = viz.graph(root, title=f"minigrad trace {label}")
+    page = viz.graph(root, title=title, groups=groups)
     with writing(path, "--html"):
         page.save(path)
     console.print(f"wrote {path} ({len(page.data['nodes'])} nodes, laid out by {page.data['layout']})", soft_wrap=True)
     if open_page:
         open_in_browser(path)
+
+
+def _gradient_graph(root, label: str):
+    """The graph the first backward of ``root`` builds (``--order 2``); CLIError when there is none."""
+    from minigrad import graph
+
+    try:
+        return graph.gradient_graph(root)
+    except ValueError:
+        raise CLIError(f"{label} is linear in every input, so its gradient is a constant: --order 2 has no "
+                       "graph to trace") from None
+
+
+def _print_gradient_graph(gg, values: int, console) -> None:
+    """The first backward's gradients, then the graph it built with each op's maker."""
+    from minigrad import graph
+
+    console.print("first backward, create_graph=True (the gradients carry a graph):", soft_wrap=True)
+    for g in gg.grads:
+        console.print(f"  {g.name} = {graph.summarize(g.data, values)}", soft_wrap=True)
+    made = collections.Counter("rule" if id_ in gg.rule_of else text for id_, text in gg.made_by.items())
+    parts = [f"{n} {what}" for n, what in ((made["rule"], "made by the backward rules"),
+                                           (made[graph.GRADIENT_SUM], "adding the gradients that reach one tensor"),
+                                           (made[graph.CONTRACTION], "combining them into s"),
+                                           (made[graph.FORWARD], "of the forward graph, which the rules read")) if n]
+    console.print(f"[bold]graph of s = {gg.expression}[/bold], built by that backward: {len(gg.made_by)} ops, "
+                  f"{', '.join(parts)}", soft_wrap=True)
+    graph.print_graph(gg.root, console, notes=gg.made_by)
 
 
 @click.command(name="trace", cls=MinigradCommand)
@@ -163,8 +114,12 @@ def _write_page(root, label: str, path: str, open_page: bool, console) -> None:
 @click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")
 @click.option("--values", type=click.IntRange(min=0), default=4, show_default=True,
               help="How many values of each gradient to show.")
+@click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="1: the function's graph and its backward. 2: the graph its backward builds with "
+                   "create_graph=True (the gradient's: the backward rules' ops), then the backward of that: "
+                   "second derivatives.")
 def command(target: str | None, demo: str | None, dot_path: str | None, png_path: str | None, svg_path: str | None,
-            html_path: str | None, open_page: bool, values: int) -> None:
+            html_path: str | None, open_page: bool, values: int, order: int) -> None:
     """Print a graph and step through its backward pass node by node.
 
     TARGET names a function of no arguments that returns a scalar Tensor, as
@@ -173,6 +128,13 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     input, and the accumulated .grad of the leaves it reached. --html FILE writes
     the same steps as a web page to click through. Name tensors (x.name = "x") to
     see their names here.
+
+    --order 2 runs the first backward with create_graph=True and shows the graph
+    it built instead: each op marked with the backward rule that made it, or
+    "forward" for a node of the function's graph the rules read. Its root is
+    s = sum(df/dx * v) over the leaves x, v = 1, and stepping through its backward
+    leaves H v in each leaf's .grad (H the Hessian): the second derivative of a
+    function of one number. --dot, --png, --svg and --html show that graph too.
     """
     from rich.console import Console
 
@@ -191,7 +153,7 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg"), (html_path, "--html")):
         check_output_file(path, option)
     label = f"--demo {demo}" if demo else target
-    fn = DEMOS[demo] if demo else load_function(target)
+    fn = demos.DEMOS[demo] if demo else load_function(target)
     root = call_user(fn, label)
     if not isinstance(root, Tensor):
         raise CLIError(f"{label} returned {type(root).__name__}, not a minigrad Tensor")
@@ -203,9 +165,25 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
                        "(create its inputs with requires_grad=True)")
 
     console = Console(highlight=False)
-    console.print(f"[bold]graph of {label}[/bold]  value {root.item():.6g}", soft_wrap=True)
-    graph.print_graph(root, console)  # into a pipe or a file: one line per node, never split
-    dot_text = graph.to_dot(root)
+    if order == 1:
+        console.print(f"[bold]graph of {label}[/bold]  value {root.item():.6g}", soft_wrap=True)
+        graph.print_graph(root, console)  # into a pipe or a file: one line per node, never split
+        shown, title, groups = root, f"minigrad trace {label}", None
+        names = graph.labels(root)
+        leaves = [(names[id(t)], t) for t in graph.leaves(root)]
+        table_title = "accumulated .grad of the leaves"
+    else:
+        gg = _gradient_graph(root, label)
+        console.print(f"[bold]function {label}[/bold]  value {root.item():.6g}", soft_wrap=True)
+        _print_gradient_graph(gg, values, console)
+        shown, title = gg.root, f"minigrad trace {label} --order 2: the graph of s = {gg.expression}"
+        groups = {id_: f"backward of {forward}" for id_, forward in gg.rule_of.items()}
+        leaves = [(t.name, t) for t in gg.leaves]
+        one_number = len(leaves) == 1 and leaves[0][1].size == 1
+        what = "the second derivative" if one_number else "H v, the Hessian of the function times v = 1"
+        table_title = f"accumulated .grad of the leaves: d s / d leaf, {what}"
+
+    dot_text = graph.to_dot(shown)
     if dot_path:
         with writing(dot_path, "--dot"):
             Path(dot_path).write_text(dot_text)
@@ -218,14 +196,14 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
                 raise CLIError(f"could not render --{fmt} {path}: {err}") from None
             console.print(f"wrote {path}")
 
-    if html_path:
-        _write_page(root, label, html_path, open_page, console)  # before the backward below frees the graph
+    if html_path:  # before the backward below frees the graph
+        _write_page(shown, title, html_path, open_page, console, groups)
 
-    names = graph.labels(root)
-    leaves = [(names[id(t)], t) for t in _leaves(root)]
-    steps = list(graph.step_backward(root))
+    steps = list(graph.step_backward(shown))
     console.print()
-    console.print(f"[bold]backward of {label}[/bold]: {len(steps)} nodes, from the output to the leaves")
+    console.print(f"[bold]backward of {label if order == 1 else shown.name}[/bold]: {len(steps)} nodes, "
+                  "from the output to the leaves", soft_wrap=True)
     for step in steps:  # like the graph: one line per item into a pipe or a file
         graph.print_fitted(console, _step_tree(step, len(steps), values))
+    console.print(table_title, soft_wrap=True)
     graph.print_fitted(console, _leaf_table(leaves, values))

@@ -11,6 +11,8 @@ steps through the forward pass and then the engine's backward steps (``autograd.
 as ``graph.step_backward`` yields them): the gradient reaching each node, the op table's rule
 (with the numbers for scalars), what it sends to each input and the sums where a tensor is used
 twice. Build the graph inside ``with viz.modules(model):`` to group its nodes by module.
+The graph of a gradient (``graph.gradient_graph(f).root``) shows the same way, its nodes framed
+by the backward rule that made them.
 """
 
 from __future__ import annotations
@@ -64,15 +66,18 @@ class GraphPage(Page):
     forward order, backward steps, layout engine)."""
 
 
-def graph(root, title: str | None = None, engine: str | None = None) -> GraphPage:
+def graph(root, title: str | None = None, engine: str | None = None, groups: dict[int, str] | None = None) -> GraphPage:
     """The autodiff page of the graph of ``root`` (a one-element Tensor that requires grad).
 
     ``engine`` picks the layout: "dot" (Graphviz, must be on PATH) or "grandalf"; None uses dot
-    when it is installed. The leaves' ``.grad`` are left as they were.
+    when it is installed. ``groups`` maps ``id(tensor)`` of op nodes to a frame title for the nodes
+    no ``modules()`` block claimed: the graph a ``create_graph=True`` backward built shows each
+    backward rule's ops framed by ``{id: f"backward of {label}" for id, label in
+    graph.gradient_graph(f).rule_of.items()}``. The leaves' ``.grad`` are left as they were.
     """
     import html as _html
 
-    data = graph_data(root)
+    data = graph_data(root, groups)
     data["layout"] = layout(data["nodes"], data["edges"], engine)
     title = title or f"graph of {data['nodes'][-1]['label']}"
     body = _GRAPH_BODY.format(title=_html.escape(title))

@@ -139,10 +139,11 @@ def _forward_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def graph_data(root: Tensor) -> dict:
+def graph_data(root: Tensor, groups: dict[int, str] | None = None) -> dict:
     """Nodes, edges, module groups, forward order and backward steps of ``root``'s graph.
 
-    Runs backward through the engine (keeping the graph) and puts every leaf's ``.grad`` back as
+    ``groups`` (keyed by ``id(tensor)``) frames the op nodes that no module claimed (``modules()``)
+    under the given titles, such as the rules of ``graph.GradientGraph.rule_of``. Runs backward through the engine (keeping the graph) and puts every leaf's ``.grad`` back as
     it was, so showing a graph changes nothing. Raises ValueError for a root that is not a
     scalar requiring grad, and for a graph whose saved arrays a backward() already freed.
     """
@@ -154,7 +155,8 @@ def graph_data(root: Tensor) -> dict:
     tensors = _forward_order(root)
     ids = {id(t): f"n{i}" for i, t in enumerate(tensors)}
     names = graph.labels(root)
-    nodes = [_node(t, ids[id(t)], names[id(t)]) for t in tensors]
+    groups = groups or {}
+    nodes = [_node(t, ids[id(t)], names[id(t)], groups.get(id(t), "")) for t in tensors]
     edges = [{"src": ids[id(p)], "dst": ids[id(t)], "input": i}
              for t in tensors if t.grad_fn is not None
              for i, p in enumerate(t.grad_fn.parents) if isinstance(p, Tensor)]
@@ -169,11 +171,11 @@ def graph_data(root: Tensor) -> dict:
             "groups": _groups(nodes), "root": ids[id(root)], "value": number(np.asarray(root.data).reshape(-1)[0])}
 
 
-def _node(t: Tensor, node_id: str, label: str) -> dict:
+def _node(t: Tensor, node_id: str, label: str, group: str = "") -> dict:
     op = "leaf" if t.grad_fn is None else t.grad_fn.name
     kind = ("parameter" if t.requires_grad else "constant") if t.grad_fn is None else "op"
     return {"id": node_id, "label": label, "op": op, "kind": kind, "shape": list(t.shape), "dtype": str(t.dtype),
-            "value": view(t.data), "grad": None, "group": _MODULE_OF.get(t.grad_fn, "") if t.grad_fn else "",
+            "value": view(t.data), "grad": None, "group": _MODULE_OF.get(t.grad_fn, group) if t.grad_fn else "",
             "constants": 0 if t.grad_fn is None else sum(not isinstance(p, Tensor) for p in t.grad_fn.parents)}
 
 

@@ -83,10 +83,22 @@ def _expected(array) -> np.ndarray:
     return a.reshape(-1) if a.size <= viz._data.VALUES_SHOWN else np.array([a.min(), a.mean(), a.max()])
 
 
-@pytest.mark.parametrize("name", sorted(demos.DEMOS))
+def _gradient_of_scalar():
+    """The graph the scalar demo's backward builds (``trace --order 2``), its ops framed by rule."""
+    gg = graph.gradient_graph(demos.scalar())
+    return gg.root, {id_: f"backward of {label}" for id_, label in gg.rule_of.items()}
+
+
+# name -> a fresh (root, groups) each call
+GRAPHS = {**{name: (lambda build=build: (build(), None)) for name, build in demos.DEMOS.items()},
+          "scalar_order2": _gradient_of_scalar}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_next_steps_through_forward_then_the_engines_backward(browser, tmp_path, shots, name):
-    page = viz.graph(demos.DEMOS[name]())
-    steps = list(graph.step_backward(demos.DEMOS[name]()))  # the API's numbers
+    root, groups = GRAPHS[name]()
+    page = viz.graph(root, groups=groups)
+    steps = list(graph.step_backward(GRAPHS[name]()[0]))  # the API's numbers
     _open(browser, page, tmp_path, name)
     data = page.data
     forward, backward = len(data["forward"]), len(data["steps"])

@@ -132,7 +132,7 @@
     }
     const grad = text(g, 6, n.h - 7, "grad", "");
     const full = svg("title", {}, g);
-    full.textContent = n.label + " (" + n.op + ")\nvalue " + numbersText(n.value) + (n.group ? "\nmodule " + n.group : "");
+    full.textContent = n.label + " (" + n.op + ")\nvalue " + numbersText(n.value) + (n.group ? "\ngroup " + n.group : "");
     g.addEventListener("click", function () { showNode(n.id); });
     elements[n.id] = { g: g, value: value, grad: grad };
   });
@@ -260,7 +260,7 @@
       heading(panel, n.label + (n.op === "leaf" ? " (" + n.kind + ")" : " = " + n.op + "(" + inputsOf(n.id).join(", ") + ")"),
               "step-node");
       row(panel, "value " + shapeText(n.value) + " " + n.dtype, viewElement(n.value), "node-value");
-      if (n.group) row(panel, "module", n.group);
+      if (n.group) row(panel, "group", n.group);
       return;
     }
     const step = data.steps[position - F - 1];

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from minigrad.cli.commands import gradcheck as gradcheck_cmd
 from minigrad.cli.commands import trace as trace_cmd
 from minigrad import optable
+from minigrad.viz import demos
 
 WIDE = {"COLUMNS": "200"}
 
@@ -416,7 +417,7 @@ def test_parse_shape():
 
 
 def test_demo_builders_return_scalar_graphs():
-    for name, build in trace_cmd.DEMOS.items():
+    for name, build in demos.DEMOS.items():
         root = build()
         assert root.shape == () and root.requires_grad, name
         assert np.isfinite(root.item())
