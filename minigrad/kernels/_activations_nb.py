@@ -9,7 +9,9 @@ take flat C-contiguous 1-D arrays.
 Short rows (attention scores have n = 10..20) leave LLVM nothing to vectorize within a row,
 so the softmax kernels run in passes: a per-row pass (max, shift), one flat pass over all
 R * n elements for the exponentials (vectorized, see ``_nbmath.exp``), and a per-row
-normalizing pass. Everything stays in cache for the sizes minigrad trains at.
+normalizing pass. Long rows (n >= ``LONG_ROW``) are finished one row at a time instead, each
+pass vectorized along the row: the row stays in L1 between its passes, where the whole-array
+passes would stream a large input through memory three to five times.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import math
 import numba
 import numpy as np
 
-from ._nbmath import EXP_FASTMATH, REDUCE_FASTMATH, exp, row_dots, row_maxes, row_sums, sigmoid
+from ._nbmath import (EXP_FASTMATH, REDUCE_FASTMATH, exp, row_dot, row_dots, row_max, row_maxes, row_sum,
+                      row_sums, sigmoid)
 from ._nbmath import erf as erf_scalar
 from ._util import common_dtype, flat, from_rows, moved_shape, positive_axis, to_rows
 
 _NEG_INF = -np.inf
+LONG_ROW = 96  # from this row length on, one row at a time beats whole-array passes
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -125,12 +129,44 @@ def exp_inplace(a):
         a[i] = exp(a[i])
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath=EXP_FASTMATH)
+def exp_shifted_row(x, r, m, out, ro):
+    """out[ro, :] = exp(x[r, :] - m): one row, vectorized along it."""
+    for j in range(x.shape[1]):
+        out[ro, j] = exp(x[r, j] - m)
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
+def scale_row(a, r, s):
+    """a[r, :] *= s."""
+    for j in range(a.shape[1]):
+        a[r, j] = a[r, j] * s
+
+
+@numba.njit(cache=True, error_model="numpy")
+def softmax_row(x, r, out):
+    """out[r, :] = softmax(x[r, :]) for one long row (zeros if all -inf); returns the shift m
+    (the row max, 0 for an all -inf row) and the sum s of exp(x[r, :] - m)."""
+    zero = x.dtype.type(0)
+    m = row_max(x, r)
+    if m == _NEG_INF:
+        m = zero
+    exp_shifted_row(x, r, m, out, r)
+    s = row_sum(out, r)
+    scale_row(out, r, x.dtype.type(1) / s if s != 0 else zero)
+    return m, s
+
+
 @numba.njit(cache=True, error_model="numpy")
 def softmax_rows(x, out):
     """out (R, n) = softmax of each row of x (R, n); an all -inf row gives zeros."""
     R, n = x.shape
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
+    if n >= LONG_ROW:
+        for r in range(R):
+            softmax_row(x, r, out)
+        return
     shift_rows(x, out, np.empty(R, x.dtype))
     exp_inplace(out.reshape(-1))
     sums = np.empty(R, x.dtype)
@@ -146,6 +182,12 @@ def softmax_rows(x, out):
 def softmax_backward_rows(y, grad, out):
     """out (R, n) = y * (grad - sum(grad * y, row)) for softmax output y (R, n)."""
     R, n = y.shape
+    if n >= LONG_ROW:
+        for r in range(R):
+            d = row_dot(y, grad, r)
+            for j in range(n):
+                out[r, j] = y[r, j] * (grad[r, j] - d)
+        return
     dots = np.empty(R, y.dtype)
     row_dots(y, grad, dots)
     for r in range(R):
@@ -159,6 +201,18 @@ def log_softmax_rows(x, out):
     """out (R, n) = x - logsumexp(x, row); an all -inf row gives -inf everywhere."""
     R, n = x.shape
     zero = x.dtype.type(0)
+    if n >= LONG_ROW:
+        e = np.empty((1, n), x.dtype)  # one row of exponentials, reused
+        for r in range(R):
+            m = row_max(x, r)
+            if m == _NEG_INF:
+                m = zero
+            exp_shifted_row(x, r, m, e, 0)
+            s = row_sum(e, 0)
+            log_s = math.log(s) if s != 0 else zero
+            for j in range(n):
+                out[r, j] = (x[r, j] - m) - log_s  # not x - (m + log_s): m + log_s rounds at m's scale
+        return
     shift_rows(x, out, np.empty(R, x.dtype))
     e = np.empty_like(out)
     _exp_flat(out.reshape(-1), e.reshape(-1))
@@ -171,10 +225,21 @@ def log_softmax_rows(x, out):
             out[r, j] = out[r, j] - lse
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath=EXP_FASTMATH)
+def _log_softmax_backward_row(y, grad, r, s, out):
+    """out[r, :] = grad[r, :] - exp(y[r, :]) * s."""
+    for j in range(y.shape[1]):
+        out[r, j] = grad[r, j] - exp(y[r, j]) * s
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
 def log_softmax_backward_rows(y, grad, out):
     """out (R, n) = grad - exp(y) * sum(grad, row) for log-softmax output y (R, n)."""
     R, n = y.shape
+    if n >= LONG_ROW:
+        for r in range(R):
+            _log_softmax_backward_row(y, grad, r, row_sum(grad, r), out)
+        return
     _exp_flat(y.reshape(-1), out.reshape(-1))
     sums = np.empty(R, y.dtype)
     row_sums(grad, sums)

@@ -11,8 +11,8 @@ import math
 import numba
 import numpy as np
 
-from ._activations_nb import exp_inplace, shift_rows
-from ._nbmath import row_sums
+from ._activations_nb import LONG_ROW, exp_inplace, shift_rows, softmax_row
+from ._nbmath import REDUCE_FASTMATH, row_sums
 
 
 def cross_entropy_forward(logits, target, ignore_index=None, label_smoothing=0.0):
@@ -54,32 +54,49 @@ def cross_entropy_forward_rows(logits, target, ignore, keep, smooth, losses, pro
     keep = 1 - label_smoothing and smooth = label_smoothing / C, scalars of logits' dtype.
     Writes losses (N,) = -keep * logp[r, t_r] - smooth * sum_c logp[r, c] (0 where
     t_r == ignore) and probs (N, C) = softmax(logits) (zeros for an all -inf row).
+    Long rows are done one at a time, short rows in whole-array passes (see ``_activations_nb``).
     """
     N, C = logits.shape
     zero = logits.dtype.type(0)
-    one = logits.dtype.type(1)
-    m = np.empty(N, logits.dtype)
-    shift_rows(logits, probs, m)  # probs holds logits - max for now
-    shifted_sum = np.empty(N, logits.dtype)
-    if smooth != 0:
-        row_sums(probs, shifted_sum)
-    exp_inplace(probs.reshape(-1))
-    sums = np.empty(N, logits.dtype)
-    row_sums(probs, sums)
+    m = np.empty(N, logits.dtype)  # the shift of each row (its max)
+    sums = np.empty(N, logits.dtype)  # sum_c exp(logits - m)
+    shifted_sum = np.empty(N, logits.dtype)  # sum_c (logits - m), for label smoothing
+    if C >= LONG_ROW:
+        for r in range(N):
+            m[r], sums[r] = softmax_row(logits, r, probs)
+            if smooth != 0:
+                shifted_sum[r] = shifted_row_sum(logits, r, m[r])
+    else:
+        shift_rows(logits, probs, m)  # probs holds logits - max for now
+        if smooth != 0:
+            row_sums(probs, shifted_sum)
+        exp_inplace(probs.reshape(-1))
+        row_sums(probs, sums)
+        for r in range(N):
+            s = sums[r]
+            inv = logits.dtype.type(1) / s if s != 0 else zero
+            for j in range(C):
+                probs[r, j] = probs[r, j] * inv
     for r in range(N):
-        s = sums[r]
-        log_s = math.log(s) if s != 0 else zero
-        inv = one / s if s != 0 else zero
-        for j in range(C):
-            probs[r, j] = probs[r, j] * inv
         t = target[r]
         if t == ignore:
             losses[r] = zero
             continue
+        s = sums[r]
+        log_s = math.log(s) if s != 0 else zero
         loss = -keep * ((logits[r, t] - m[r]) - log_s)  # logp_t = (x_t - max) - log(s)
         if smooth != 0:
             loss -= smooth * (shifted_sum[r] - C * log_s)  # sum_c logp_c
         losses[r] = loss
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
+def shifted_row_sum(a, r, m):
+    """sum(a[r, :] - m)."""
+    s = a[r, 0] - m
+    for j in range(1, a.shape[1]):
+        s += a[r, j] - m
+    return s
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -55,7 +55,8 @@ def _softmax_inputs(rng, dtype):
     """(x, axis) pairs for the softmax family."""
     yield _logits(rng, (1, 1), dtype), -1
     yield _logits(rng, (13, 20), dtype, mask=True, masked_row=True), -1  # 8-row blocks + 5 rows
-    yield _logits(rng, (3, 70), dtype, scale=5.0), 1  # rows long enough for the per-row loops
+    yield _logits(rng, (3, 70), dtype, scale=5.0), 1  # per-row reductions, whole-array passes
+    yield _logits(rng, (5, 100), dtype, scale=5.0, mask=True, masked_row=True), -1  # one row at a time
     yield _logits(rng, (9, 5), dtype, scale=1e4), -1  # no overflow
     yield non_contiguous(_logits(rng, (2, 3, 6), dtype, mask=True)), 1  # a middle axis, strided
     yield _logits(rng, (7,), dtype), 0
@@ -141,7 +142,8 @@ def _cross_entropy_inputs(rng, dtype):
     """(logits, target, ignore_index, label_smoothing, scale of the logits)."""
     for (n, c), ignore, smoothing, scale in (((1, 1), None, 0.0, 1.0), ((13, 5), 0, 0.1, 10.0),
                                              ((40, 30), -100, 1.0, 1.0), ((7, 70), None, 0.0, 1e4),
-                                             ((9, 14), -100, 0.0, 1.0), ((0, 4), None, 0.0, 1.0)):
+                                             ((9, 14), -100, 0.0, 1.0), ((6, 100), 1, 0.2, 3.0),  # rows done one at a time, smoothed
+                                             ((0, 4), None, 0.0, 1.0)):
         logits = random_array(rng, (n, c), dtype, scale)
         if n == 9:
             logits = non_contiguous(logits)

@@ -13,16 +13,31 @@ from minigrad import kernels as K
 from minigrad.kernels import use_backend
 
 
+def padded(x, width):
+    """x (R, 3) widened to (R, width) with -inf columns, which change no softmax value: width
+    100 runs the Numba kernels' one-row-at-a-time path (n >= 96), width 3 their short-row path."""
+    pad = np.full((x.shape[0], width - x.shape[1]), -np.inf, x.dtype)
+    return np.concatenate([x, pad], axis=1)
+
+
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fully_masked_rows_and_large_logits(backend, dtype):
-    x = np.array([[-np.inf, -np.inf, -np.inf], [1e4, -1e4, 1e4], [-1e4, -1e4, -1e4], [0.0, -np.inf, 1.0]], dtype)
-    grad = np.arange(12, dtype=dtype).reshape(4, 3)
+@pytest.mark.parametrize("width", [3, 100])
+def test_fully_masked_rows_and_large_logits(backend, dtype, width):
+    x = padded(np.array([[-np.inf, -np.inf, -np.inf], [1e4, -1e4, 1e4], [-1e4, -1e4, -1e4], [0.0, -np.inf, 1.0]],
+                        dtype), width)
+    grad = np.arange(4 * width, dtype=dtype).reshape(4, width)
     with use_backend(backend):
         y = K.softmax(x)
         dx = K.softmax_backward(y, grad)
         logy = K.log_softmax(x)
+        dlog = K.log_softmax_backward(logy, grad)
     assert y.dtype == dtype and dx.dtype == dtype
+    np.testing.assert_array_equal(y[:, 3:], 0)
+    np.testing.assert_array_equal(dx[:, 3:], 0)
+    assert np.all(logy[:, 3:] == -np.inf)
+    np.testing.assert_array_equal(dlog[1:, 3:], grad[1:, 3:])  # exp(-inf) = 0: the gradient passes
+    y, dx, logy = y[:, :3], dx[:, :3], logy[:, :3]
     np.testing.assert_array_equal(y[0], 0)
     np.testing.assert_array_equal(dx[0], 0)
     np.testing.assert_allclose(y[1], [0.5, 0, 0.5])
@@ -34,12 +49,15 @@ def test_fully_masked_rows_and_large_logits(backend, dtype):
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_nan_and_inf_make_the_row_nan(backend):
-    x = np.array([[0.0, np.nan, 1.0], [np.inf, 0.0, 1.0], [0.0, 1.0, 2.0]])
+@pytest.mark.parametrize("width", [3, 100])
+def test_nan_and_inf_make_the_row_nan(backend, width):
+    x = padded(np.array([[0.0, np.nan, 1.0], [np.inf, 0.0, 1.0], [0.0, 1.0, 2.0]]), width)
     with use_backend(backend), np.errstate(invalid="ignore"):
         y = K.softmax(x)
-    assert np.isnan(y[0]).all() and np.isnan(y[1]).all()
-    assert np.isfinite(y[2]).all()
+        logy = K.log_softmax(x)
+    for out in (y, logy):
+        assert np.isnan(out[0]).all() and np.isnan(out[1]).all()
+    assert np.isfinite(y[2]).all() and np.isfinite(logy[2, :3]).all()
 
 
 def jacobian_fd(f, x, eps=1e-6):
