@@ -2,9 +2,10 @@
 
 Usage (from the repository root):
 
-    python benchmarks/train_step.py                      # every model x size, minigrad vs PyTorch
+    python benchmarks/train_step.py                      # rnn-attn, transformer, lm x every size, minigrad vs PyTorch
     python benchmarks/train_step.py --models rnn-attn,transformer --sizes default
     python benchmarks/train_step.py --quick              # fewer rounds
+    python benchmarks/train_step.py --threads 1,2        # each row on one and on two threads, both libraries
     python benchmarks/train_step.py --startup            # time to first step (cold/warm Numba cache), peak RSS
     python benchmarks/train_step.py --memory-steps 10000 # RSS every N/20 steps of a long run (flatness)
     python benchmarks/train_step.py --profile rnn-attn   # where the time of one step goes (pyinstrument)
@@ -13,10 +14,25 @@ Usage (from the repository root):
 
 One step is what training does: forward, cross-entropy (PAD ignored), backward,
 ``clip_grad_norm_(1.0)``, Adam (lr 1e-3), on a fixed copy-task batch of full-length
-sequences (src (B, L), tgt_in = BOS + src). The PyTorch side is ``torch_reference`` (same
-architecture, same parameter names; tested equal in tests/perf). Sizes: ``default`` (batch 64,
-length 10, GRU hidden 128 / d_model 64), ``width256`` (hidden 256 / d_model 256 with ff
-1024), ``len32`` (length 32), ``batch128`` (batch 128).
+sequences (src (B, L), tgt_in = BOS + src), or for ``lm`` on a batch of random text windows
+(x (B, block), y = x shifted by one; vocabulary 163, every position scored). The PyTorch side
+is ``torch_reference`` (same architecture, same parameter names; tested equal in tests/perf);
+before timing, each row loads minigrad's initial weights into it and refuses to run unless
+both have the same parameter count and the same initial loss. Sizes: ``default`` (batch 64,
+length 10, GRU hidden 128 / d_model 64; lm: the ``minigrad-train --task text --model lm``
+defaults, batch 64, block 64, d_model 64), ``width256`` (hidden 256 / d_model 256 with ff
+1024; lm: d_model 256, ff 1024 and block 256), ``len32`` (length 32; lm: block 32),
+``batch128`` (batch 128).
+
+Roofline: each row's matrix-product FLOPs per step (``roofline.py``, counted from the config
+and tested equal to what the step runs) over the median CPU time per step gives each
+library's GFLOP/s; beside it the rate NumPy's BLAS reaches on one thread on the same product
+shapes, timed in the same run right after the row, and minigrad's fraction of it (1.0 would
+mean the step is nothing but BLAS-speed products).
+
+Threads: ``--threads 1,2`` times every row at each thread count, for both libraries
+(``minigrad.blas.set_num_threads``, ``torch.set_num_threads``), all in the same alternating
+rounds; the thread comparison is in wall time (CPU time adds up the threads).
 
 Protocol: every library runs on ONE thread (``_common`` sets the thread variables before
 any import). After warm-up, ``--rounds`` rounds each time ``--steps`` steps of minigrad and
@@ -42,9 +58,10 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+import roofline  # noqa: E402
 from _common import (  # noqa: E402
-    MODELS, SIZE_LABELS, SIZES, import_torch, machine_lines, make_step, peak_rss_mb, percentile, replace_block,
-    rss_mb, timed,
+    DEFAULT_MODELS, MODELS, SIZE_LABELS, SIZES, import_torch, load_average, machine_lines, make_step, peak_rss_mb,
+    percentile, replace_block, rss_mb, same_model_check, set_threads, timed,
 )
 
 COMMAND = "python benchmarks/train_step.py --write-results"
@@ -53,24 +70,35 @@ COMMAND = "python benchmarks/train_step.py --write-results"
 # ------------------------------------------------------------------------------ step timing
 
 
-def measure(model: str, size: str, rounds: int, steps: int, warmup: int, with_torch: bool) -> dict:
-    """Alternating minigrad/PyTorch timing of one model and size -> {framework: {wall: [...], cpu: [...]}}."""
+def measure(model: str, size: str, rounds: int, steps: int, warmup: int, with_torch: bool,
+            threads: tuple[int, ...] = (1,)) -> tuple[dict, dict | None]:
+    """Alternating minigrad/PyTorch timing of one model and size at each thread count.
+
+    Returns ({threads: {framework: {"wall": [...], "cpu": [...]}}}, the same-model check or None).
+    Each round runs ``steps`` steps of every (threads, framework) block, the order of the
+    blocks reversed every other round.
+    """
     runners = {"minigrad": make_step("minigrad", model, size)}
+    check = None
     if with_torch:
         runners["torch"] = make_step("torch", model, size)
-    for runner in runners.values():
+        check = same_model_check(runners["minigrad"], runners["torch"])
+    blocks = [(t, name) for t in threads for name in runners]
+    for t, name in blocks:
+        set_threads(t)
         for _ in range(warmup):
-            runner.step()
-    samples = {name: {"wall": [], "cpu": []} for name in runners}
-    order = list(runners)
+            runners[name].step()
+    samples = {t: {name: {"wall": [], "cpu": []} for name in runners} for t in threads}
     for r in range(rounds):
-        for name in (order if r % 2 == 0 else order[::-1]):
+        for t, name in (blocks if r % 2 == 0 else blocks[::-1]):
+            set_threads(t)
             step = runners[name].step
             for _ in range(steps):
                 wall, cpu = timed(step)
-                samples[name]["wall"].append(wall)
-                samples[name]["cpu"].append(cpu)
-    return samples
+                samples[t][name]["wall"].append(wall)
+                samples[t][name]["cpu"].append(cpu)
+    set_threads(1)
+    return samples, check
 
 
 def summarise(samples: dict) -> dict:
@@ -87,10 +115,28 @@ def summarise(samples: dict) -> dict:
     return out
 
 
+def add_roofline(model: str, size: str, r: dict) -> None:
+    """Put the row's FLOPs, each library's GFLOP/s (CPU-time medians) and the one-thread BLAS
+    rate on the same product shapes (timed now) into ``r["roofline"]``; nothing for a model
+    ``roofline`` does not count."""
+    if model not in roofline.COUNTED_MODELS:
+        return
+    items = roofline.for_size(model, size)
+    flops = roofline.step_flops(items)
+    set_threads(1)
+    blas = roofline.blas_rate(items)
+    row = {"gflop": flops / 1e9, "blas_gflops": blas["gflops"], "blas_ms": 1e3 * blas["seconds"]}
+    for name in ("minigrad", "torch"):
+        if name in r:
+            row[f"{name}_gflops"] = flops / (r[name]["cpu"]["median_ms"] / 1e3) / 1e9
+    r["roofline"] = row
+
+
 def step_table(results: dict) -> list[str]:
     lines = [
-        "| model | size | minigrad ms (CPU) | PyTorch ms (CPU) | ratio (CPU) | minigrad ms (wall) | PyTorch ms (wall) | ratio (wall) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | size | minigrad ms (CPU) | PyTorch ms (CPU) | ratio (CPU) | ratio (wall) | GFLOP per step | "
+        "minigrad GFLOP/s | PyTorch GFLOP/s | BLAS GFLOP/s, same products | minigrad / BLAS |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (model, size), r in results.items():
         def cell(fw: str, kind: str) -> str:
@@ -100,27 +146,57 @@ def step_table(results: dict) -> list[str]:
             return f"{s['median_ms']:.1f} ({s['p10_ms']:.1f}-{s['p90_ms']:.1f})"
 
         ratio = {k: f"{v:.2f}" for k, v in r.get("ratio", {}).items()}
+        roof = r.get("roofline")
+        if roof:
+            theirs = f"{roof['torch_gflops']:.1f}" if "torch_gflops" in roof else "-"
+            roof_cells = (f"{roof['gflop']:.3g} | {roof['minigrad_gflops']:.1f} | {theirs} | {roof['blas_gflops']:.1f} | "
+                          f"{roof['minigrad_gflops'] / roof['blas_gflops']:.2f}")
+        else:
+            roof_cells = "- | - | - | - | -"
         lines.append(
             f"| {model} | {size} | {cell('minigrad', 'cpu')} | {cell('torch', 'cpu')} | {ratio.get('cpu', '-')} | "
-            f"{cell('minigrad', 'wall')} | {cell('torch', 'wall')} | {ratio.get('wall', '-')} |"
+            f"{ratio.get('wall', '-')} | {roof_cells} |"
         )
     return lines
 
 
-TARGETS = (("rnn-attn", "default", 1.0), ("transformer", "default", 1.0),
-           ("rnn-attn", "width256", 1.5), ("transformer", "width256", 1.5))
+def thread_table(by_threads: dict, threads: tuple[int, ...]) -> list[str]:
+    """Wall ms per step at each thread count, and each count's time over the one-thread time."""
+    base = threads[0]
+    head = ["model", "size"]
+    for fw, label in (("minigrad", "minigrad"), ("torch", "PyTorch")):
+        head += [f"{label} {t}T ms (wall)" for t in threads] + [f"{label} {t}T / {base}T" for t in threads[1:]]
+    head += [f"minigrad / PyTorch at {t}T (wall)" for t in threads]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (model, size), per in by_threads.items():
+        cells = [model, size]
+        for fw in ("minigrad", "torch"):
+            if fw not in per[base]:
+                cells += ["-"] * (2 * len(threads) - 1)
+                continue
+            ms = {t: per[t][fw]["wall"]["median_ms"] for t in threads}
+            cells += [f"{ms[t]:.1f}" for t in threads] + [f"{ms[t] / ms[base]:.2f}" for t in threads[1:]]
+        cells += [f"{per[t]['ratio']['wall']:.2f}" if "ratio" in per[t] else "-" for t in threads]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
-def target_lines(results: dict) -> list[str]:
+def target_lines(results: dict, limit: float = 1.0) -> list[str]:
+    """One line per row with both libraries: at or below ``limit`` times PyTorch's CPU time."""
     out = []
-    for model, size, limit in TARGETS:
-        r = results.get((model, size))
-        if not r or "ratio" not in r:
+    for (model, size), r in results.items():
+        if "ratio" not in r:
             continue
         ratio = r["ratio"]["cpu"]
         out.append(f"- {'hit ' if ratio <= limit else 'MISS'} {model} at {size}: minigrad/PyTorch "
                    f"{ratio:.2f} (CPU), {r['ratio']['wall']:.2f} (wall); target <= {limit}")
     return out
+
+
+def check_lines(checks: dict) -> list[str]:
+    """The same-model checks of the rows: parameter counts and initial losses from the same weights."""
+    return [f"- {model} at {size}: {c['parameters']:,} parameters in both; initial loss {c['loss']:.5f} (minigrad), "
+            f"{c['torch_loss']:.5f} (PyTorch)" for (model, size), c in checks.items()]
 
 
 # ------------------------------------------------------------------------------ subprocess workers
@@ -255,7 +331,6 @@ def breakdown(model: str, size: str, steps: int) -> list[str]:
     """
     from collections import defaultdict
 
-    from minigrad import functional as F
     from minigrad import optim
     from minigrad.autograd import Function
 
@@ -289,13 +364,12 @@ def breakdown(model: str, size: str, steps: int) -> list[str]:
             originals.append((cls, kind, raw))
             setattr(cls, kind, staticmethod(timed_op))
     phase: dict = defaultdict(float)
-    b = runner.batch
     try:
         for _ in range(steps):
             t0 = clock()
-            logits = runner.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
+            logits = runner.logits()
             t1 = clock()
-            loss = F.cross_entropy(logits, b["tgt_out"], ignore_index=0)
+            loss = runner.loss_of(logits)
             t2 = clock()
             runner.optimizer.zero_grad()
             loss.backward()
@@ -356,13 +430,16 @@ def profile(model: str, size: str, steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                        help=f"comma-separated, from {', '.join(MODELS)} (default: %(default)s)")
     parser.add_argument("--sizes", default=",".join(SIZES), help=f"comma-separated, from {', '.join(SIZES)}")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 9, --quick 3)")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per library per round (default 5)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per library first")
     parser.add_argument("--quick", action="store_true", help="3 rounds of 3 steps")
     parser.add_argument("--no-torch", action="store_true", help="minigrad only")
+    parser.add_argument("--threads", default="1", metavar="N,M",
+                        help="thread counts to time every row at, both libraries, e.g. 1,2 (default 1)")
     parser.add_argument("--startup", action="store_true", help="time to first step and peak RSS (subprocesses)")
     parser.add_argument("--memory-steps", type=int, default=0, metavar="N",
                         help="run N steps per library and report RSS at intervals")
@@ -386,6 +463,12 @@ def main() -> None:
     for m in (args.profile, args.breakdown):
         if m is not None and m not in MODELS:
             parser.error(f"unknown model {m!r}; valid: {', '.join(MODELS)}")
+    try:
+        threads = tuple(int(t) for t in args.threads.split(","))
+    except ValueError:
+        threads = ()
+    if not threads or min(threads) < 1 or len(set(threads)) != len(threads):
+        parser.error(f"--threads takes distinct positive thread counts such as 1,2; got {args.threads!r}")
 
     if args.worker:
         args.model, args.size = models_[0], sizes[0]
@@ -400,6 +483,7 @@ def main() -> None:
         return
 
     with_torch = not args.no_torch and import_torch() is not None
+    load_start = load_average()
     machine = machine_lines()
     print("\n".join(machine))
     report: dict = {"machine": machine}
@@ -433,31 +517,66 @@ def main() -> None:
 
     rounds = args.rounds or (3 if args.quick else 9)
     steps = args.steps or (3 if args.quick else 5)
-    results = {}
+    by_threads: dict = {}
+    checks: dict = {}
     for model in models_:
         for size in sizes:
             t0 = time.perf_counter()
-            results[(model, size)] = summarise(measure(model, size, rounds, steps, args.warmup, with_torch))
-            r = results[(model, size)]
-            ratio = r.get("ratio", {})
-            print(f"{model:12s} {size:9s} minigrad {r['minigrad']['cpu']['median_ms']:7.1f} ms"
-                  + (f"  torch {r['torch']['cpu']['median_ms']:7.1f} ms  ratio {ratio['cpu']:.2f} (CPU) "
-                     f"{ratio['wall']:.2f} (wall)" if "torch" in r else "")
-                  + f"   [{time.perf_counter() - t0:.0f} s]", flush=True)
+            samples, check = measure(model, size, rounds, steps, args.warmup, with_torch, threads)
+            if check is not None:
+                checks[(model, size)] = check
+            per = by_threads[(model, size)] = {t: summarise(samples[t]) for t in threads}
+            add_roofline(model, size, per[threads[0]])
+            for t in threads:
+                r = per[t]
+                ratio = r.get("ratio", {})
+                roof = r.get("roofline")
+                print(f"{model:12s} {size:9s} {t}T minigrad {r['minigrad']['cpu']['median_ms']:8.1f} ms"
+                      + (f"  torch {r['torch']['cpu']['median_ms']:8.1f} ms  ratio {ratio['cpu']:.2f} (CPU) "
+                         f"{ratio['wall']:.2f} (wall)" if "torch" in r else "")
+                      + (f"  {roof['minigrad_gflops']:.1f} GFLOP/s of BLAS's {roof['blas_gflops']:.1f}" if roof else "")
+                      + f"   [{time.perf_counter() - t0:.0f} s]", flush=True)
+    results = {key: per[threads[0]] for key, per in by_threads.items()}
+    load_end = load_average()
     table = step_table(results)
     targets = target_lines(results)
-    print("\n".join([""] + table + [""] + targets))
+    lines = [""] + table + ["", f"Targets ({threads[0]} thread{'s' if threads[0] > 1 else ''}):", ""] + targets
+    lines += ["", "Same model in both libraries (from minigrad's initial weights):", ""] + check_lines(checks)
+    if len(threads) > 1:
+        lines += ["", "Threads (wall time):", ""] + thread_table(by_threads, threads)
+    lines += ["", f"Load average at the end: {load_end}"]
+    print("\n".join(lines))
     if args.write_results:
         sizes_note = "; ".join(f"`{k}` {SIZE_LABELS[k]}" for k in sizes)
-        body = machine + [
-            "",
-            f"Reproduce: `{COMMAND}` ({rounds} alternating rounds x {steps} steps per library after "
-            f"{args.warmup} warm-up steps; median ms per full step with the 10th-90th percentile in brackets; "
-            f"ratio = minigrad / PyTorch of the medians, < 1 means minigrad is faster). Sizes: {sizes_note}.",
-            "",
-        ] + table + ["", "Targets:", ""] + targets
-        replace_block("train_step.py steps", "Training step", "\n".join(body))
-    report["steps"] = {f"{m}/{s}": r for (m, s), r in results.items()}
+        protocol = (f"{rounds} alternating rounds x {steps} steps per library after {args.warmup} warm-up steps; "
+                    f"load average {load_start} at the start, {load_end} at the end")
+        if len(threads) == 1:
+            body = machine + [
+                "",
+                f"Reproduce: `{COMMAND}` ({protocol}; median ms per full step with the 10th-90th percentile in "
+                f"brackets; ratio = minigrad / PyTorch of the medians, < 1 means minigrad is faster). Sizes: "
+                f"{sizes_note}. GFLOP per step: the matrix products of forward and backward (`benchmarks/roofline.py`, "
+                "counted from the config; tests/perf/test_roofline.py holds it equal to the products the step runs); "
+                "GFLOP/s: that over the median CPU time; BLAS: `np.matmul` on one thread on the same product shapes, "
+                "timed after the row in the same run; minigrad / BLAS: the share of the step that is BLAS-speed "
+                "products (1.0: nothing else).",
+                "",
+            ] + table + ["", "Targets:", ""] + targets + [
+                "", "Same model in both libraries (minigrad's initial weights loaded into the PyTorch reference "
+                    "before timing):", ""] + check_lines(checks)
+            replace_block("train_step.py steps", "Training step", "\n".join(body))
+        else:
+            body = [
+                f"Reproduce: `python benchmarks/train_step.py --threads {args.threads} --write-results"
+                f"{' --quick' if args.quick else ''}` ({protocol}; every (threads, library) block in the same "
+                "alternating rounds; median wall ms per step, since CPU time adds up the threads; "
+                f"`minigrad.blas.set_num_threads` and `torch.set_num_threads`). {machine[0][2:]}.",
+                "",
+            ] + thread_table(by_threads, threads)
+            replace_block("train_step.py threads", "Training step", "\n".join(body))
+    report["steps"] = {f"{m}/{s}": {str(t): r for t, r in per.items()} for (m, s), per in by_threads.items()}
+    report["checks"] = {f"{m}/{s}": c for (m, s), c in checks.items()}
+    report["load_end"] = load_end
     _dump(args.json, report)
 
 

@@ -34,6 +34,43 @@ def test_train_step_worker_reports_a_step():
     assert [step for step, _ in report["curve"]] == [1, 2]
 
 
+def test_train_step_worker_runs_the_language_model():
+    proc = subprocess.run([sys.executable, str(BENCH / "train_step.py"), "--worker", "minigrad", "--models", "lm",
+                           "--sizes", "len32", "--steps", "1"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    report = _result(proc.stdout)
+    assert report["model"] == "lm" and report["median_step_ms"] > 0
+
+
+def test_same_model_check_refuses_different_models():
+    pytest.importorskip("torch", reason="PyTorch not installed")
+    import _common
+
+    data = _common.text_batch(4, 16)
+    ours = _common.MinigradStep("lm", {"block_size": 16}, data)
+    theirs = _common.TorchStep("lm", {"block_size": 16}, data)
+    check = _common.same_model_check(ours, theirs)
+    assert check["parameters"] == ours.num_parameters() and abs(check["loss"] - check["torch_loss"]) < 1e-4
+    wider = _common.TorchStep("lm", {"block_size": 16, "d_model": 32}, data)
+    with pytest.raises(RuntimeError, match="parameters"):
+        _common.same_model_check(ours, wider)
+    shifted = _common.TorchStep("lm", {"block_size": 16}, data)
+    shifted.loss_of = lambda logits: _common.TorchStep.loss_of(shifted, logits) * 1.01
+    with pytest.raises(RuntimeError, match="initial loss"):
+        _common.same_model_check(ours, shifted)
+
+
+def test_thread_table_divides_by_the_first_thread_count():
+    import train_step
+
+    def row(ms_ours, ms_theirs):
+        return {"minigrad": {"wall": {"median_ms": ms_ours}}, "torch": {"wall": {"median_ms": ms_theirs}},
+                "ratio": {"wall": ms_ours / ms_theirs}}
+
+    lines = train_step.thread_table({("lm", "default"): {1: row(10.0, 20.0), 2: row(5.0, 30.0)}}, (1, 2))
+    assert lines[-1] == "| lm | default | 10.0 | 5.0 | 0.50 | 20.0 | 30.0 | 1.50 | 0.50 | 0.17 |"
+
+
 def test_time_to_accuracy_worker_reports_a_run():
     proc = subprocess.run([sys.executable, str(BENCH / "time_to_accuracy.py"), "--worker", "minigrad", "--models",
                            "rnn-attn", "--tasks", "copy", "--seeds", "0", "--eval-interval", "2", "--eval-size", "8",
