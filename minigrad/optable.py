@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from . import functional as F
-from . import ops
+from . import linalg, ops
 from . import rng as _rng
 from .errors import GradcheckError
 from .gradcheck import first_derivatives, gradient_errors
@@ -227,10 +227,27 @@ def _einsum(*operands: Tensor, subscripts: str) -> Tensor:
     return ops.einsum(subscripts, *operands)
 
 
+def _close_singular_values(a: np.ndarray, axis: tuple = (-2, -1), gap: float = 0.2) -> bool:
+    """True when two singular values of a (axis[0], axis[1]) plane are within ``gap`` of each other
+    or one is within ``gap`` of 0: svdvals has kinks there and the singular vectors' derivatives poles."""
+    s = np.linalg.svd(np.moveaxis(a, axis, (-2, -1)), compute_uv=False)
+    return bool(np.any(s < gap) or np.any(-np.diff(s, axis=-1) < gap))
+
+
+def _svd_degenerate(a: np.ndarray, full_matrices: bool = False) -> bool:
+    # besides close singular values: a U column summing to about 0, where _svd's sign choice flips
+    if _close_singular_values(a):
+        return True
+    return bool(np.any(np.abs(np.linalg.svd(a, full_matrices=False)[0].sum(axis=-2)) < 0.1))
+
+
 def _norm_kinks(a: np.ndarray, ord=None, axis=None, keepdims: bool = False) -> bool:
     # |x| has a kink at 0 (and sqrt of a sum of squares, at a zero vector); max/min split at ties
     if near(a, 0, gap=1e-2):
         return True
+    matrix = (a.ndim == 2 and axis is None) or (axis is not None and np.ndim(axis) == 1 and len(axis) == 2)
+    if matrix and any(ord is o or ord == o for o in (2, -2, "nuc")):  # through the singular values
+        return _close_singular_values(a, (0, 1) if axis is None else tuple(axis))
     return ord in (np.inf, -np.inf, 1, -1) and has_ties(np.abs(a), gap=1e-2)
 
 
@@ -241,6 +258,14 @@ def _embedding(weight: Tensor, indices: np.ndarray, padding_idx: int | None = No
     if padding_idx is None:
         return out
     return out * (indices != padding_idx)[..., None].astype(out.dtype)
+
+
+def _svd(a: Tensor, full_matrices: bool = False) -> list:
+    """``linalg.svd`` with the sign of each singular vector pair fixed by its U column's sum: LAPACK
+    may return either sign, and the finite differences must follow one smooth branch."""
+    u, s, vh = linalg.svd(a, full_matrices=full_matrices)
+    signs = np.sign(u.data.sum(axis=-2, keepdims=True))  # (..., 1, K)
+    return [u * signs, s, vh * np.swapaxes(signs, -1, -2)]
 
 
 def _layer_norm(x: Tensor, *affine: Tensor, normalized_shape: tuple, eps: float = 1e-5) -> Tensor:
@@ -473,8 +498,14 @@ OPS: list[OpEntry] = [
     OpEntry("kron", ops.kron, (ex((2, 2), (2, 3)), ex((3,), (2, 2)), ex((), (2,)))),
     OpEntry("norm", ops.norm, (ex((4,)), ex((2, 3), ord="fro"), ex((2, 3), ord=1, axis=1, keepdims=True),
                                ex((3, 3), ord=np.inf), ex((2, 3, 2), ord=-1, axis=(2, 0)), ex((4,), ord=3),
-                               ex((2, 2, 2))),
+                               ex((2, 2, 2)), ex((3, 2), ord=2), ex((2, 3, 3), ord="nuc", axis=(2, 1)),
+                               ex((3, 4), ord=-2, keepdims=True)),
             exclude=_norm_kinks),
+    # singular values (minigrad.linalg): well-separated, nonzero singular values only
+    OpEntry("svdvals", linalg.svdvals, (ex((3, 3)), ex((4, 2)), ex((2, 2, 3)), ex((1, 1))),
+            exclude=_close_singular_values),
+    OpEntry("svd", _svd, (ex((3, 3)), ex((4, 2)), ex((2, 2, 3)), ex((3, 3), full_matrices=True)),
+            exclude=_svd_degenerate),
     # neural-network functions (minigrad.functional)
     OpEntry("conv1d", F.conv1d, (ex((2, 3, 6), (4, 3, 3), (4,)), ex((1, 4, 7), (2, 2, 2), stride=2, padding=1, dilation=2, groups=2),
                                  ex((2, 5), (3, 2, 2), padding="same"))),
@@ -680,6 +711,9 @@ FORMULAS: dict[str, str] = {
     "outer": "da = dy @ b;  db = dy.T @ a",
     "kron": "da, db = the blocks of dy summed, weighted by the other input",
     "norm": "dx = dy * x / y (ord 2; the other ords by their own rule)",
+    "svdvals": "dx = U diag(dy) Vh (U, Vh of the reduced SVD)",
+    "svd": ("dx = U [(skew(U^T dU) S + S skew(V^T dV)) / (S_k^2 - S_j^2) + diag(dS)] Vh"
+            " + (I - U U^T) dU S^-1 Vh + U S^-1 dVh (I - V V^T)"),
     "cross_entropy": "dx = dy * (softmax(x) - onehot(target)) / n",
     "nll_loss": "dx = -dy * onehot(target) / n",
     "mse_loss": "da = dy * 2 * (a - b) / n;  db = -da",

@@ -470,8 +470,19 @@ def _norm(draw):
         ord_ = draw(st.sampled_from([None, 1, 2, 3, np.inf, -np.inf, 0.5]))
         return (shape,), {"ord": ord_, "axis": draw(st.integers(-len(shape), len(shape) - 1)), "keepdims": keepdims}
     axes = tuple(draw(st.permutations(range(len(shape))))[:2])
-    ord_ = draw(st.sampled_from([None, "fro", 1, -1, np.inf, -np.inf]))
+    ord_ = draw(st.sampled_from([None, "fro", 1, -1, np.inf, -np.inf, 2, -2, "nuc"]))
     return (shape,), {"ord": ord_, "axis": axes, "keepdims": keepdims}
+
+
+@st.composite
+def _matrices(draw, full_matrices: bool = False):
+    """A (..., M, N) stack (M, N in 1..4, no or one batch axis); with ``full_matrices`` the flag
+    too, True only for square matrices (a non-square one's completing vectors have no gradient)."""
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(), (2,)])) + (m, n)
+    if not full_matrices:
+        return (shape,), {}
+    return (shape,), {"full_matrices": m == n and draw(st.booleans())}
 
 
 def _spatial(k: int):
@@ -831,6 +842,8 @@ STRATEGIES: dict[str, Draw] = {
     "outer": binary(),
     "kron": st.tuples(shapes(max_side=3), shapes(max_side=2)).map(lambda s: (s, {})),
     "norm": _norm(),
+    "svdvals": _matrices(),
+    "svd": _matrices(full_matrices=True),
     # neural-network functions
     "conv1d": _conv(1),
     "conv2d": _conv(2),

@@ -18,6 +18,8 @@ from ..autograd import Function
 from ..errors import ShapeError
 from . import elementwise, reduce
 from ._util import Tensor, float_array, normalize_axis
+from .arrange import moveaxis
+from .linalg import svdvals
 from .shape import reshape, scatter_add
 
 # ---------------------------------------------------------------- subscripts
@@ -229,16 +231,28 @@ def _vector_norm(x, ord, axis: tuple, keepdims: bool) -> Tensor:
     return reduce.sum(magnitude ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / float(ord))
 
 
-_MATRIX_ORDS = (None, "fro", 1, -1, np.inf, -np.inf)
+_MATRIX_ORDS = (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
+
+
+def _spectral_norm(x, ord, axis: tuple, keepdims: bool) -> Tensor:
+    """ord 2 / -2 / 'nuc': the largest / smallest / sum of the singular values of the (rows, cols) planes."""
+    s = svdvals(moveaxis(x, axis, (-2, -1)))  # (..., K)
+    pick = {2: reduce.max, -2: reduce.min, "nuc": reduce.sum}[ord]
+    out = pick(s, axis=-1)
+    if not keepdims:
+        return out
+    return reshape(out, tuple(1 if k in axis else n for k, n in enumerate(x.shape)))
 
 
 def _matrix_norm(x, ord, axis: tuple, keepdims: bool) -> Tensor:
     if ord not in _MATRIX_ORDS:
-        raise ValueError(f"norm: matrix ord={ord!r} is not supported; use one of None, 'fro', 1, -1, inf, -inf "
-                         "(2, -2 and 'nuc' need singular values)")
+        raise ValueError(f"norm: matrix ord={ord!r} is not supported; use one of None, 'fro', 'nuc', 1, -1, 2, -2, "
+                         "inf, -inf")
     rows, cols = axis
     if ord in (None, "fro"):
         return elementwise.sqrt(reduce.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord in (2, -2, "nuc"):
+        return _spectral_norm(x, ord, axis, keepdims)
     magnitude = elementwise.abs(x)
     summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)  # 1: column sums; inf: row sums
     sums = reduce.sum(magnitude, axis=summed, keepdims=True)
@@ -252,7 +266,9 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     """``numpy.linalg.norm``. Vector norms (1-D, or one ``axis``): ``ord`` None/2 (Euclidean),
     1, inf, -inf, 0 (count of nonzeros, no gradient), or any p (sum |x|^p)^(1/p). Matrix norms
     (2-D, or a 2-tuple ``axis``): None/'fro', 1/-1 (max/min column sum), inf/-inf (max/min row
-    sum). ``axis=None`` with ``ord=None`` is the 2-norm of all elements, whatever the ndim."""
+    sum), 2/-2 (largest/smallest singular value), 'nuc' (sum of the singular values; these three
+    through ``linalg.svdvals``, differentiable where the singular values are distinct and nonzero).
+    ``axis=None`` with ``ord=None`` is the 2-norm of all elements, whatever the ndim."""
     x = float_array(x)
     if axis is None:
         if ord is None:
