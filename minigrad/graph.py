@@ -342,8 +342,9 @@ class GradientGraph:
     them) and ``grads[i]`` is d output / d ``leaves[i]``, of that leaf's shape, carrying the graph of
     the ops the backward rules applied (a constant when ``output`` is linear in that leaf).
     ``root`` is the scalar s = sum over i of sum(grads[i] * directions[i]), written out in
-    ``expression`` (``"df/dx + sum(df/dw)"``; ``root`` is named "s" unless it is one gradient): the backward of s leaves in each leaf's ``.grad`` the Hessian-vector product
-    (H v)_i, the second derivative when ``output`` has one scalar input and v = 1.
+    ``expression`` (``"df/dx + sum(df/dw)"``; ``root`` is named "s" unless it is one gradient):
+    the backward of s leaves in each leaf's ``.grad`` the Hessian-vector product (H v)_i, the
+    second derivative when ``output`` has one scalar input and v = 1.
     ``made_by[id(t)]`` says which part of the computation made each op output ``t`` of s's graph:
     ``FORWARD`` (a node of ``output``'s own graph, reached through what the rules saved),
     ``"backward of <label>"`` (the backward rule of that forward node), ``GRADIENT_SUM`` or
@@ -383,6 +384,7 @@ def gradient_graph(output: Tensor, directions: Sequence[Any] | None = None) -> G
     for t in forward:
         t.name = forward_labels[id(t)]  # the labels the function's own tree shows, kept in the gradient's graph
     output_name = {(id(t.grad_fn), t._output_nr): t.name for t in forward if t.grad_fn is not None}
+    node_name = {node: name for (node, _), name in reversed(output_name.items())}  # the first of its outputs the tree shows
     xs = leaves(output)
     vs = _directions(directions, xs)
 
@@ -391,8 +393,8 @@ def gradient_graph(output: Tensor, directions: Sequence[Any] | None = None) -> G
     rule_by_node: dict[int, str] = {}  # id(Function) -> made_by, for the nodes the backward creates
     targets: dict[int, list] = {id(t): [] for t in xs}
     for node, grad_out, passed in autograd._backprop([output], [seed], True, True, targets):
-        _claim(grad_out, GRADIENT_SUM, output_name, rule_by_node)  # the engine summed them before the rule ran
-        _claim(passed, f"backward of {output_name[id(node), 0]}", output_name, rule_by_node)
+        _claim(grad_out, GRADIENT_SUM, node_name, rule_by_node)  # the engine summed them before the rule ran
+        _claim(passed, f"backward of {node_name[id(node)]}", node_name, rule_by_node)
     grads = []
     for t in xs:  # a leaf reached along several paths gets the sum of what each path sent
         found = targets[id(t)] or [Tensor._make(np.zeros_like(t.data), False, None)]
@@ -400,7 +402,7 @@ def gradient_graph(output: Tensor, directions: Sequence[Any] | None = None) -> G
         for g in found[1:]:
             total = total + g
         grads.append(total)
-    _claim(grads, GRADIENT_SUM, output_name, rule_by_node)
+    _claim(grads, GRADIENT_SUM, node_name, rule_by_node)
 
     terms, texts = [], []
     for x, g, v in zip(xs, grads, vs):
@@ -424,17 +426,16 @@ def gradient_graph(output: Tensor, directions: Sequence[Any] | None = None) -> G
         root = root + term
     if root.name is None:
         root.name = "s"
-    _claim([root], CONTRACTION, output_name, rule_by_node)
+    _claim([root], CONTRACTION, node_name, rule_by_node)
 
     made_by, rule_of = {}, {}
     for t in _graph_tensors(root):
         if t.grad_fn is None:
             continue
-        key = (id(t.grad_fn), t._output_nr)
-        made_by[id(t)] = FORWARD if key in output_name else rule_by_node[id(t.grad_fn)]
+        made_by[id(t)] = FORWARD if id(t.grad_fn) in node_name else rule_by_node[id(t.grad_fn)]
         if made_by[id(t)].startswith("backward of "):
             rule_of[id(t)] = made_by[id(t)][len("backward of "):]
-    _name_new_tensors(root, output_name, counts)
+    _name_new_tensors(root, output_name, node_name, counts)
     return GradientGraph(output, xs, grads, vs, root, " + ".join(texts), made_by, rule_of)
 
 
@@ -456,28 +457,28 @@ def _directions(directions: Sequence[Any] | None, xs: list[Tensor]) -> list[np.n
 
 def _claim(tensors: Any, made_by: str, forward: dict, claimed: dict[int, str]) -> None:
     """Record ``made_by`` for every node behind ``tensors`` that is neither a forward node
-    (a key of ``forward``) nor claimed yet: the ops made since the previous claim."""
+    (its id a key of ``forward``) nor claimed yet: the ops made since the previous claim."""
     items = tensors if isinstance(tensors, (tuple, list)) else [tensors]
     stack = [t for t in items if isinstance(t, Tensor)]
     while stack:
         t = stack.pop()
         node = t.grad_fn
-        if node is None or (id(node), t._output_nr) in forward or id(node) in claimed:
+        if node is None or id(node) in forward or id(node) in claimed:
             continue
         claimed[id(node)] = made_by
         stack.extend(p for p in node.parents if isinstance(p, Tensor))
 
 
-def _name_new_tensors(root: Tensor, output_name: dict, counts: dict[str, int]) -> None:
+def _name_new_tensors(root: Tensor, output_name: dict, node_name: dict, counts: dict[str, int]) -> None:
     """Name the unnamed tensors of ``root``'s graph: an output of a forward node (a Tensor a rule
-    made of what the node saved) as that output, other leaves and ops numbered after the forward
-    graph's own ``leafN`` and ``Op#N`` labels, in the order the tree shows them."""
+    made of what the node saved) as that output (``Op#3:1`` for an output the forward graph never
+    used), other leaves and ops numbered after the forward graph's own ``leafN`` and ``Op#N``
+    labels, in the order the tree shows them."""
     for t in _graph_tensors(root):
         if t.name:
             continue
-        key = (id(t.grad_fn), t._output_nr)
-        if t.grad_fn is not None and key in output_name:
-            t.name = output_name[key]
+        if t.grad_fn is not None and id(t.grad_fn) in node_name:
+            t.name = output_name.get((id(t.grad_fn), t._output_nr), f"{node_name[id(t.grad_fn)]}:{t._output_nr}")
         elif t.grad_fn is None:
             t.name = f"leaf{counts['leaf']}"
             counts["leaf"] += 1

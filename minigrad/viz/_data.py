@@ -143,7 +143,8 @@ def graph_data(root: Tensor, groups: dict[int, str] | None = None) -> dict:
     """Nodes, edges, module groups, forward order and backward steps of ``root``'s graph.
 
     ``groups`` (keyed by ``id(tensor)``) frames the op nodes that no module claimed (``modules()``)
-    under the given titles, such as the rules of ``graph.GradientGraph.rule_of``. Runs backward through the engine (keeping the graph) and puts every leaf's ``.grad`` back as
+    under the given titles, such as the rules of ``graph.GradientGraph.rule_of``. Runs backward
+    through the engine (keeping the graph) and puts every leaf's ``.grad`` back as
     it was, so showing a graph changes nothing. Raises ValueError for a root that is not a
     scalar requiring grad, and for a graph whose saved arrays a backward() already freed.
     """
