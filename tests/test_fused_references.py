@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd import Function
-from minigrad.ops import attention, elementwise, linalg, nn, recurrent, scan
+from minigrad.ops import attention, elementwise, linalg, nn, recurrent
 from minigrad.ops._cell_math import CELLS
 
 RNG = np.random.default_rng(0)
@@ -34,9 +34,6 @@ CASES = [
     ("embedding-padding", nn.Embedding, lambda: (_t(6, 3), np.array([0, 3, 0, 1])), {"padding_idx": 0}),
     ("layer_norm", nn.LayerNorm, lambda: (_t(3, 2, 4), _t(2, 4), _t(2, 4)), {"size": 8, "eps": 1e-5}),
     ("layer_norm-plain", nn.LayerNorm, lambda: (_t(5, 3), None, None), {"size": 3, "eps": 1e-3}),
-    ("cumprod", scan.Cumprod, lambda: (_t(3, 5),), {"axis": 1}),
-    ("cumprod-zeros", scan.Cumprod, lambda: (mg.tensor([[1.5, 0.0, -2.0, 0.0], [0.0, 0.5, 2.0, 1.0]], dtype=mg.float64,
-                                                       requires_grad=True),), {"axis": 1}),
     ("svdvals", linalg.Svdvals, lambda: (_t(2, 4, 3),), {}),
     ("gelu", elementwise.Gelu, lambda: (_t(4, 3),), {"approximate": "none"}),
     ("gelu-tanh", elementwise.Gelu, lambda: (_t(7),), {"approximate": "tanh"}),

@@ -150,3 +150,32 @@ def test_a_long_axis_takes_memory_linear_in_its_length(op):
     reference = np.cumprod(a) if op is mg.cumprod else np.logaddexp.accumulate(a)
     np.testing.assert_allclose(y.data, reference, rtol=1e-12)
     assert x.grad.shape == (N_LONG,) and np.all(np.isfinite(x.grad))
+
+
+def _prefix_composition(a: mg.Tensor, reduce_row, fill: float) -> mg.Tensor:
+    """Output k as ``reduce_row`` of a[0..k] (``fill`` after k): the n x n form, exact at every order."""
+    n = a.shape[-1]
+    rows = mg.where(np.tril(np.ones((n, n), dtype=bool)), mg.unsqueeze(a, -2), fill)  # (..., n, n)
+    return reduce_row(rows)
+
+
+def _third_derivative(f, a: np.ndarray, u: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """d/dx of <d/dx <d/dx <f(x), w>, u>, u>: three reverse passes, each recorded."""
+    x = mg.tensor(a, requires_grad=True)
+    (g,) = mg.autograd.grad((f(x) * mg.tensor(w)).sum(), [x], create_graph=True)
+    (h,) = mg.autograd.grad((g * mg.tensor(u)).sum(), [x], create_graph=True)
+    return mg.autograd.grad((h * mg.tensor(u)).sum(), [x])[0].data
+
+
+@pytest.mark.parametrize("op,reduce_row,fill,row", [
+    (mg.cumprod, lambda r: mg.prod(r, axis=-1), 1.0, [1.5, 0.0, -2.0, 0.0, 0.5, 1e-30]),
+    (mg.cumprod, lambda r: mg.prod(r, axis=-1), 1.0, [0.0, 0.0, 0.0, 2.0]),
+    (mg.logcumsumexp, lambda r: mg.logsumexp(r, axis=-1), -np.inf, [0.5, -1.0, 2.0, 1.5, -0.25]),
+], ids=["cumprod-zeros-and-tiny", "cumprod-leading-zeros", "logcumsumexp"])
+def test_third_derivatives_equal_the_prefix_composition(op, reduce_row, fill, row):
+    a = np.array([row, row[::-1]])
+    rng = np.random.default_rng(10)
+    u, w = rng.standard_normal(a.shape), rng.standard_normal(a.shape)
+    got = _third_derivative(lambda x: op(x, axis=1), a, u, w)
+    want = _third_derivative(lambda x: _prefix_composition(x, reduce_row, fill), a, u, w)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -4,8 +4,8 @@
   elements (those before times those after: exact with zeros, no division).
 - ``cumsum`` is a Function (backward: the reversed cumulative sum).
 - ``cumprod`` is a Function, O(n) along the axis: its gradient and jvp are linear recurrences
-  over the axis without division (exact with zeros); higher derivatives differentiate its
-  ``reference``, each output as the ``prod`` of its prefix (O(n^2) memory along the axis).
+  over the axis (``LinearRecurrence``, whose own derivatives are recurrences), without division,
+  so exact with zeros at every order.
 - ``logcumsumexp`` is a Function, O(n) along the axis. Its jvp is the running softmax-weighted
   sum ``sum over i <= k of t_i exp(x_i - y_k)`` and its vjp the transpose ``sum over k >= i of
   dy_k exp(x_i - y_k)``; both are Functions too (each one's derivatives are written with the two),
@@ -24,17 +24,11 @@ import numpy as np
 from .._spelling import numpy_spelling
 from ..autograd import Function
 from ._util import Tensor, float_array, normalize_axes, normalize_axis
-from .elementwise import where
-from .shape import reshape, swapaxes, take_along_axis
+from .shape import reshape, take_along_axis
 
 
 def _data(a) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
-
-
-def _to_last(a, axis: int):
-    """``a`` with ``axis`` swapped to the end (and the same call swaps it back)."""
-    return a if axis == a.ndim - 1 else swapaxes(a, axis, -1)
 
 
 def _flat_or_axis(a, axis, name: str):
@@ -136,53 +130,73 @@ def _linear_recurrence(a: np.ndarray, b: np.ndarray, axis: int, reverse: bool = 
     return np.moveaxis(h, 0, axis)
 
 
-def _exclusive_cumprod_along(x: np.ndarray, axis: int) -> np.ndarray:
-    """E_i = prod(x_j for j < i) along ``axis`` (1 for the first)."""
-    return np.swapaxes(_exclusive_cumprod(np.swapaxes(x, axis, -1)), axis, -1)
-
-
-def _shifted(x: np.ndarray, axis: int, fill: float, step: int) -> np.ndarray:
-    """``x`` moved by ``step`` (+1 or -1) positions along ``axis``, ``fill`` in the vacated one."""
+def _shifted(x, axis: int, fill: float, step: int):
+    """``x`` moved one position along ``axis`` (``step`` +1: towards the end, -1: towards the
+    start), ``fill`` in the vacated place; ndarrays or Tensors."""
     last = np.swapaxes(x, axis, -1)
     pad = np.full_like(last[..., :1], fill)
     moved = np.concatenate([pad, last[..., :-1]] if step > 0 else [last[..., 1:], pad], axis=-1)
     return np.swapaxes(moved, axis, -1)
 
 
-def _prefix_rows(a, axis: int, fill: float):
-    """(..., n, n) from ``a`` with ``axis`` last: row k holds a[0..k] and ``fill`` after."""
-    last = _to_last(a, axis)
-    n = last.shape[-1]
-    return where(np.tril(np.ones((n, n), dtype=bool)), last[..., None, :], fill)
+def _recurrence(a, b, axis: int, reverse: bool = False):
+    """``_linear_recurrence``, as a recorded op when an argument is a Tensor (for higher derivatives)."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return LinearRecurrence.apply(a, b, axis=axis, reverse=reverse)
+    return _linear_recurrence(a, b, axis, reverse)
 
 
-class Cumprod(Function):
-    """The running product. With E_i = prod(x_j, j < i) and P(i, k] = prod(x_j, i < j <= k):
-    backward dx_i = E_i * R_i with R_i = sum over k >= i of dy_k P(i, k] (R_i = dy_i + x_(i+1) R_(i+1));
-    jvp J_k = sum over i <= k of t_i E_i P(i, k] (J_k = x_k J_(k-1) + t_k E_k). Both are one pass
-    without division, so exact with zeros. Higher derivatives differentiate ``reference``: each
-    output as the ``prod`` of its prefix (O(n^2) memory along the axis, exact with zeros too)."""
+class LinearRecurrence(Function):
+    """h = L^-1 b for the recurrence h_k = a_k h_(k-1) + b_k (``reverse``: h_k = a_k h_(k+1) + b_k).
+    Its vjp is the recurrence the other way: db = L^-T dh (lambda_k = dh_k + a_(k+1) lambda_(k+1)),
+    da_k = db_k h_(k-1); its jvp is the same recurrence on tb + ta * h_(k-1). So its derivatives
+    at every order are recurrences too: one pass each, no division."""
 
     @staticmethod
-    def forward(ctx, a, axis):
-        ctx.save_for_backward(a)
-        ctx.axis = axis
-        return np.cumprod(a, axis=axis)
+    def forward(ctx, a, b, axis, reverse):
+        h = _linear_recurrence(a, b, axis, reverse)
+        ctx.save_for_backward(a, h)
+        ctx.meta = (axis, reverse)
+        return h
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved
-        after = _linear_recurrence(_shifted(a, ctx.axis, 0.0, -1), grad, ctx.axis, reverse=True)
-        return _exclusive_cumprod_along(a, ctx.axis) * after
+        a, h = ctx.saved
+        axis, reverse = ctx.meta
+        step = 1 if reverse else -1  # the transpose takes a_(k+1) (reverse: a_(k-1)) at place k
+        grad_b = _recurrence(_shifted(a, axis, 0.0, step), grad, axis, not reverse)
+        return grad_b * _shifted(h, axis, 0.0, -step), grad_b
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, h = ctx.saved
+        axis, reverse = ctx.meta
+        return _recurrence(a, tb + ta * _shifted(h, axis, 0.0, -1 if reverse else 1), axis, reverse)
+
+
+class Cumprod(Function):
+    """The running product y. With E_i = prod(x_j, j < i) = y_(i-1):
+    backward dx_i = E_i R_i, R_i = sum over k >= i of dy_k prod(x_j, i < j <= k), the recurrence
+    R_i = dy_i + x_(i+1) R_(i+1); jvp J_k = x_k J_(k-1) + t_k E_k. No division, so exact with
+    zeros; written with y and ``LinearRecurrence``, so higher derivatives are exact and O(n) too."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        out = np.cumprod(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved
+        after = _recurrence(_shifted(a, ctx.axis, 0.0, -1), grad, ctx.axis, reverse=True)
+        return _shifted(out, ctx.axis, 1.0, 1) * after
 
     @staticmethod
     def jvp(ctx, t):
-        (a,) = ctx.saved
-        return _linear_recurrence(a, t * _exclusive_cumprod_along(a, ctx.axis), ctx.axis)
-
-    @staticmethod
-    def reference(a, axis):
-        return _to_last(prod(_prefix_rows(a, axis, 1.0), axis=-1), axis)
+        a, out = ctx.saved
+        return _recurrence(a, t * _shifted(out, ctx.axis, 1.0, 1), ctx.axis)
 
 
 @numpy_spelling
