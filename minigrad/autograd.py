@@ -239,6 +239,12 @@ class Function:
     # A fused op's plain composition of primitive ops on Tensors, ``reference(*inputs, **kwargs)``:
     # its documentation, what tests hold the op equal to, and what higher derivatives differentiate.
     reference = None
+    # True for a fused op whose ``backward`` is written with operations that also run on Tensors
+    # (``@``, ``reshape``, ``sum``): higher derivatives then run that backward on the saved values
+    # as Tensors, recording its few ops, instead of differentiating ``reference`` afresh. What it
+    # saves must be the input and output arrays themselves (not views of them), which the engine
+    # swaps for their Tensors.
+    backward_on_tensors: bool = False
     # The forward-mode rule, ``jvp(ctx, *tangents)``: one tangent per positional input (zeros for a
     # floating input without one, 0.0 for a constant array or number, None for None and other
     # values), returning the output's tangent (a tuple: one per output).
@@ -442,7 +448,7 @@ def _call_backward_graph(node: Function, grad, record: bool) -> tuple:
         grad = tuple(_Tensor._make(_zeros(shape, dtype), False, None) if g is None else g
                      for g, (shape, dtype) in zip(grad, node.outputs_meta))
     with set_grad_enabled(record):
-        if type(node).reference is not None:
+        if type(node).reference is not None and not type(node).backward_on_tensors:
             return _reference_vjp(node, grad, record)
         saved = node.saved
         node.saved = _saved_as_tensors(node)

@@ -19,8 +19,8 @@ What each costs, for f: R^n -> R^m (one "pass" is one evaluation of f, forward o
 - ``jacrev``: m backward passes (one per output); ``jacfwd``: n forward passes (one per input).
   Pick ``jacrev`` when outputs are few (m << n), ``jacfwd`` when inputs are few.
 - ``hessian``: ``jacfwd(jacrev(f))``, forward-over-reverse: n forward passes through the gradient.
-- ``hvp(f, (x,), (v,))``: H v for the price of about one gradient (a forward pass carrying a
-  tangent through f and its backward pass), without forming H.
+- ``hvp(f, (x,), (v,))``: H v for the price of about two gradients (a backward that records
+  its graph, then a backward through it), without forming H.
 
 Each transform calls ``f`` on new Tensors that alias the arguments, so a transform nested inside
 another differentiates with respect to its own argument while the outer one still sees the
@@ -278,16 +278,30 @@ def hessian(f: Callable, argnums: Argnums = 0) -> Callable:
 
 
 def hvp(f: Callable, primals: tuple, tangents: tuple):
-    """``(f(*primals), hvp_out)``: the Hessian of scalar f times the tangents, by forward mode
-    over reverse mode (a tangent carried through the gradient), without forming H. ``hvp_out``
-    is a tuple with one product per primal, as ``torch.autograd.functional.hvp`` gives."""
+    """``(f(*primals), hvp_out)``: the Hessian of scalar f times the tangents, without forming H.
+    ``hvp_out`` is a tuple with one product per primal, as ``torch.autograd.functional.hvp``
+    gives.
+
+    Reverse mode over reverse mode: the gradient g(x) is computed keeping its graph, and H v is
+    the vector-Jacobian product of g with v (H is symmetric, so v^T H = (H v)^T): one forward,
+    one backward that records, and one ordinary backward through that record, the double
+    backward of PyTorch. (``jvp`` of the gradient computes the same product by forward over
+    reverse mode; the second pass then carries a tangent through every op of the backward.)"""
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple) or len(primals) != len(tangents):
+        raise ValueError(f"hvp: primals and tangents must be tuples of one length, got "
+                         f"{type(primals).__name__} and {type(tangents).__name__}")
+    keep = _outer_needs_graph(primals) or _outer_needs_graph(tangents)
 
     def gradient_and_value(*xs):
         value, grads = value_and_grad(f, argnums=tuple(range(len(xs))))(*xs)
         return grads, value
 
-    _, hvp_out, value = jvp(gradient_and_value, primals, tangents, has_aux=True)
-    return value, hvp_out
+    _, vjp_fn, value = vjp(gradient_and_value, *primals, has_aux=True)
+    for x, v in zip(primals, tangents):
+        _check_tensor(v, "hvp", "each tangent")
+        if v.shape != x.shape:
+            raise ValueError(f"hvp: a tangent of shape {v.shape} for a primal of shape {x.shape}")
+    return _unaliased(value, keep), vjp_fn(tangents)
 
 
 def functional_call(module, parameters_and_buffers: dict, args: Any = (), kwargs: dict | None = None):

@@ -295,22 +295,25 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (P
 class Linear(Function):
     """x (..., in) @ weight.T (in, out) + bias (out,), as one node."""
 
+    backward_on_tensors = True  # its backward is three 2-D products and a sum, on arrays or Tensors
+
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         rows = x.reshape(-1, x.shape[-1])
         out = kernels.matmul(rows, weight.T)
         if bias is not None:
             out += bias
-        ctx.save_for_backward(rows, weight)
+        ctx.save_for_backward(x, weight)  # x itself, not rows: on Tensors it must be the input
         ctx.x_shape = x.shape
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
-        rows, weight = ctx.saved
+        x, weight = ctx.saved
+        rows = x.reshape(-1, x.shape[-1])  # (N, in)
         g = grad.reshape(-1, grad.shape[-1])  # (N, out)
-        gx = kernels.matmul(g, weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
-        gw = kernels.matmul(g.T, rows) if ctx.needs_input_grad[1] else None
+        gx = (g @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None  # (..., in)
+        gw = g.T @ rows if ctx.needs_input_grad[1] else None  # (out, in)
         if len(ctx.needs_input_grad) == 2:  # called without bias
             return gx, gw
         return gx, gw, (g.sum(axis=0) if ctx.needs_input_grad[2] else None)
@@ -322,7 +325,8 @@ class Linear(Function):
 
     @staticmethod
     def jvp(ctx, tx, tw, tb=None):
-        rows, weight = ctx.saved
+        x, weight = ctx.saved
+        rows = x.reshape(-1, x.shape[-1])
         out = kernels.matmul(tx.reshape(rows.shape), weight.T) if not is_zero(tx) else 0
         if not is_zero(tw):
             out = out + kernels.matmul(rows, tw.T)
