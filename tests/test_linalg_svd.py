@@ -47,7 +47,8 @@ def test_svdvals_without_a_gradient_records_nothing():
 
 @pytest.mark.parametrize("op", [mg.linalg.svd, mg.linalg.svdvals], ids=["svd", "svdvals"])
 def test_a_vector_is_refused_naming_the_op_and_shape(op):
-    with pytest.raises(ShapeError, match=rf"{op.__name__}: needs a \(\.\.\., M, N\) stack of matrices, got shape \(3,\)"):
+    message = rf"{op.__name__}: needs a \(\.\.\., M, N\) stack of matrices, got shape \(3,\)"
+    with pytest.raises(ShapeError, match=message):
         op(mg.tensor([1.0, 2.0, 3.0]))
 
 
@@ -101,7 +102,8 @@ def test_second_derivatives_match_torch(shape):
     torch = _torch()
     a, u, w = RNG.standard_normal(shape), RNG.standard_normal(shape), RNG.standard_normal(min(shape))
     cases = [  # functions that do not depend on the singular vectors' signs
-        (lambda x: (mg.linalg.svdvals(x) * mg.tensor(w)).sum(), lambda x: (torch.linalg.svdvals(x) * torch.tensor(w)).sum()),
+        (lambda x: (mg.linalg.svdvals(x) * mg.tensor(w)).sum(),
+         lambda x: (torch.linalg.svdvals(x) * torch.tensor(w)).sum()),
         (lambda x: (mg.matmul(*mg.linalg.svd(x, full_matrices=False)[::2]) * mg.tensor(a)).sum(),
          lambda x: (torch.matmul(*torch.linalg.svd(x, full_matrices=False)[::2]) * torch.tensor(a)).sum()),
         (lambda x: mg.linalg.norm(x, "nuc"), lambda x: torch.linalg.matrix_norm(x, "nuc")),
@@ -112,7 +114,8 @@ def test_second_derivatives_match_torch(shape):
 
 
 @pytest.mark.parametrize("ord_", [2, -2, "nuc"])
-@pytest.mark.parametrize("axis,keepdims", [(None, False), (None, True), ((1, 2), False), ((2, 0), True), ((0, -1), False)])
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (None, True), ((1, 2), False), ((2, 0), True),
+                                           ((0, -1), False)])
 def test_singular_value_norms_equal_numpy(ord_, axis, keepdims):
     a = RNG.standard_normal((3, 4, 2)) if axis is not None else RNG.standard_normal((3, 4))
     got = mg.linalg.norm(mg.tensor(a), ord_, axis, keepdims)

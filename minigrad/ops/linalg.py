@@ -101,6 +101,16 @@ def matmul(a, b) -> Tensor:
 # np.diagonal and the arithmetic operators dispatch to the recorded ops), so they use only those.
 
 
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _absent(g) -> bool:
+    """None, or the constant zeros the engine passes for an output without a gradient when the
+    rule runs on Tensors: the terms of such an output are 0 and are left out."""
+    return g is None or (isinstance(g, Tensor) and not g.requires_grad and not g._tangents and not np.any(g.data))
+
+
 def _mT(x):
     """The matrix transpose of a (..., m, n) stack."""
     return np.swapaxes(x, -1, -2)
@@ -150,13 +160,14 @@ def _svd_vjp(g_u, g_s, g_vh, u, s, vh):
 
 def _svd_jvp(t_a, u, s, vh):
     """(dU, dS, dVh) for dA = ``t_a``: with dP = U^T dA V, dS = diag(dP),
-    dU = U (dP S + S dP^T) / E + (I - U U^T) dA V S^-1 and dV = V (S dP + dP^T S) / E + (I - V V^T) dA^T U S^-1."""
+    dU = U (dP S + S dP^T) / E + (I - U U^T) dA V S^-1 and
+    dV = V (S dP + dP^T S) / E + (I - V V^T) dA^T U S^-1 (the quotients 0 on the diagonal)."""
     m, n = u.shape[-2], vh.shape[-1]
     v = _mT(vh)
     d_p = _mm(_mm(_mT(u), t_a), v)
     d_s = np.diagonal(d_p, axis1=-2, axis2=-1)
     k = s.shape[-1]
-    off_diagonal = (1.0 - np.eye(k, dtype=s.dtype)) / _gaps(s)  # U^T dU and V^T dV are skew: 0 on the diagonal
+    off_diagonal = (1.0 - np.eye(k, dtype=s.dtype)) / _gaps(s)  # U^T dU and V^T dV are skew
     d_p_s, s_d_p = d_p * s[..., None, :], s[..., :, None] * d_p
     d_u = _mm(u, (d_p_s + _mT(d_p_s)) * off_diagonal)
     d_v = _mm(v, (s_d_p + _mT(s_d_p)) * off_diagonal)
@@ -204,16 +215,6 @@ class SVD(Function):
             raise BackwardError(f"svd: no tangent for the extra singular vectors of full_matrices=True for a "
                                 f"{u.shape[-2]} x {vh.shape[-1]} matrix; use full_matrices=False")
         return _svd_jvp(t_a, u, s, vh)
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _absent(g) -> bool:
-    """None, or the constant zeros the engine passes for an output without a gradient when the
-    rule runs on Tensors: the terms of such an output are 0 and are left out."""
-    return g is None or (isinstance(g, Tensor) and not g.requires_grad and not g._tangents and not np.any(g.data))
 
 
 class Svdvals(Function):
