@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
+from .ops.linalg import svd, svdvals
 from .tensor import Tensor
 
 
@@ -279,6 +280,9 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.outer: lambda a, b, out=None: ops.outer(a, b),
     np.kron: lambda a, b: ops.kron(a, b),
     np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: ops.norm(x, ord, axis, keepdims),
+    np.linalg.svd: lambda a, full_matrices=True, compute_uv=True, hermitian=False:
+        svd(a, full_matrices) if compute_uv else svdvals(a),
+    np.linalg.svdvals: lambda x: svdvals(x),
     np.copy: lambda a, order="K", subok=False: a.clone(),
     np.zeros_like: _like(lambda a, dtype=None: _constant(np.zeros_like(_data(a), dtype=dtype)), "zeros_like"),
     np.ones_like: _like(lambda a, dtype=None: _constant(np.ones_like(_data(a), dtype=dtype)), "ones_like"),

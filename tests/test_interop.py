@@ -87,6 +87,10 @@ CASES = [
     ("cumprod", lambda a, b: np.cumprod(a, axis=0), lambda a, b: a.cumprod(axis=0)),
     ("sort", lambda a, b: np.sort(a, axis=0), lambda a, b: a.sort(axis=0)),
     ("sum_dtype", lambda a, b: np.sum(a, dtype=np.float32), lambda a, b: a.sum(dtype=mg.float32)),
+    # linear algebra (A is 2x3 with distinct singular values)
+    ("svd", lambda a, b: np.linalg.svd(a, full_matrices=False)[1], lambda a, b: mg.linalg.svd(a, False)[1]),
+    ("svd_values", lambda a, b: np.linalg.svd(a, compute_uv=False), lambda a, b: mg.linalg.svdvals(a)),
+    ("svdvals", lambda a, b: np.linalg.svdvals(b), lambda a, b: mg.linalg.svdvals(b)),
 ]
 
 

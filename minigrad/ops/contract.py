@@ -214,9 +214,51 @@ def kron(a, b) -> Tensor:
 # ---------------------------------------------------------------- norms
 
 
+class PNorm(Function):
+    """(sum |x|^p)^(1/p) over ``axis`` (a tuple, kept as size-1 axes), p > 0 and not 1 or inf.
+
+    Backward: dx = dy * sign(x) |x|^(p-1) / y^(p-1) (for p = 2: dy * x / y), and 0 where y = 0
+    or x = 0, the subgradient PyTorch takes (the composition's rule would give 0 / 0 there). The rules
+    are written with NumPy functions, which also run on Tensors, so higher derivatives
+    differentiate the same rule.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis=(), p=2.0):
+        y = np.sqrt(np.sum(x * x, axis=axis, keepdims=True)) if p == 2 else \
+            np.sum(np.abs(x) ** p, axis=axis, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axis = p, axis
+        return y
+
+    @staticmethod
+    def _slope(ctx):
+        """dy/dx (the shape of x), 0 where y is 0."""
+        x, y = ctx.saved
+        nonzero = y != 0
+        safe = np.where(nonzero, y, 1.0)
+        if ctx.p == 2:
+            return x / safe * nonzero
+        magnitude = np.where(x != 0, np.abs(x), 1.0)  # sign(0) = 0 takes care of x = 0 (|0|^(p-1) is inf for p < 1)
+        return np.sign(x) * magnitude ** (ctx.p - 1) / safe ** (ctx.p - 1) * nonzero
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * PNorm._slope(ctx)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return np.sum(PNorm._slope(ctx) * t, axis=ctx.axis, keepdims=True)
+
+
+def _p_norm(x, p: float, axis: tuple, keepdims: bool) -> Tensor:
+    y = PNorm.apply(x, axis=axis, p=float(p))  # the reduced axes kept, size 1
+    return y if keepdims else reshape(y, tuple(n for k, n in enumerate(x.shape) if k not in axis))
+
+
 def _vector_norm(x, ord, axis: tuple, keepdims: bool) -> Tensor:
     if ord is None or ord == 2:
-        return elementwise.sqrt(reduce.sum(x * x, axis=axis, keepdims=keepdims))
+        return _p_norm(x, 2.0, axis, keepdims)
     magnitude = elementwise.abs(x)
     if ord == np.inf:
         return reduce.max(magnitude, axis=axis, keepdims=keepdims)
@@ -228,7 +270,9 @@ def _vector_norm(x, ord, axis: tuple, keepdims: bool) -> Tensor:
         return reduce.sum(magnitude, axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"norm: ord={ord!r} is a matrix norm; give a 2-tuple axis or a 2-D tensor")
-    return reduce.sum(magnitude ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / float(ord))
+    if ord < 0:  # sum(|x|^p)^(1/p) with p < 0 (a zero element gives 0, as NumPy)
+        return reduce.sum(magnitude ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / float(ord))
+    return _p_norm(x, ord, axis, keepdims)
 
 
 _MATRIX_ORDS = (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
@@ -250,7 +294,7 @@ def _matrix_norm(x, ord, axis: tuple, keepdims: bool) -> Tensor:
                          "inf, -inf")
     rows, cols = axis
     if ord in (None, "fro"):
-        return elementwise.sqrt(reduce.sum(x * x, axis=axis, keepdims=keepdims))
+        return _p_norm(x, 2.0, axis, keepdims)
     if ord in (2, -2, "nuc"):
         return _spectral_norm(x, ord, axis, keepdims)
     magnitude = elementwise.abs(x)
@@ -272,7 +316,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Tensor:
     x = float_array(x)
     if axis is None:
         if ord is None:
-            return elementwise.sqrt(reduce.sum(x * x, axis=None, keepdims=keepdims))
+            return _p_norm(x, 2.0, tuple(range(x.ndim)), keepdims)
         if x.ndim not in (1, 2):
             raise ValueError(f"norm: ord={ord!r} with axis=None needs a 1-D or 2-D tensor, got shape {x.shape}")
         axis = tuple(range(x.ndim))
