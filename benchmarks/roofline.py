@@ -19,7 +19,7 @@ architecture, the way the step runs it:
 Not counted: what is not a matrix product (element-wise work, softmax, norms, Adam), and the
 additive attention's per-step score and context reductions of ``rnn-attn``
 (``v . tanh(...)`` over (B, S, A) and ``weights . keys`` over (B, S, Dk)), which run inside a
-Numba kernel, not as products (~3% of that model's count at the default size).
+Numba kernel, not as products (about 1% of that model's count at the default size).
 
 ``route`` says how minigrad runs a product: ``"kernel"`` through ``minigrad.kernels.matmul``
 (what ``count_kernel_flops`` sees), ``"ndarray"`` as a plain ``@`` on ndarrays inside the fused
