@@ -292,6 +292,13 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:  # noqa: A002 (P
 # ---------------------------------------------------------------- layers as functions
 
 
+def _matmul(a, b):
+    """``a @ b``: through the kernel dispatch point on arrays, as the recorded op on Tensors."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return kernels.matmul(a, b)
+    return a @ b
+
+
 class Linear(Function):
     """x (..., in) @ weight.T (in, out) + bias (out,), as one node."""
 
@@ -312,8 +319,8 @@ class Linear(Function):
         x, weight = ctx.saved
         rows = x.reshape(-1, x.shape[-1])  # (N, in)
         g = grad.reshape(-1, grad.shape[-1])  # (N, out)
-        gx = (g @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None  # (..., in)
-        gw = g.T @ rows if ctx.needs_input_grad[1] else None  # (out, in)
+        gx = _matmul(g, weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None  # (..., in)
+        gw = _matmul(g.T, rows) if ctx.needs_input_grad[1] else None  # (out, in)
         if len(ctx.needs_input_grad) == 2:  # called without bias
             return gx, gw
         return gx, gw, (g.sum(axis=0) if ctx.needs_input_grad[2] else None)
