@@ -1,8 +1,10 @@
 """Command-line tools: ``minigrad`` (a group of subcommands) and ``minigrad-train``.
 
 Commands only wire library calls together (``minigrad.models.training``,
-``minigrad.models.checkpoint``, ``minigrad.tasks``); the heavy modules (the models, Numba's
-kernels) are imported inside the command functions, so ``--help`` stays fast.
+``minigrad.models.checkpoint``, ``minigrad.tasks``). The training options read their names,
+defaults and choices from the registries and config dataclasses; what only a running command
+needs (Numba's kernels, Rich, YAML) is imported inside the command functions, so ``--help``
+stays fast.
 
 BLAS threads: unless the user set ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or
 ``MKL_NUM_THREADS``, the commands run NumPy's BLAS on one thread (``minigrad.blas``; NumPy is

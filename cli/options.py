@@ -5,8 +5,8 @@ Every option is an ``Opt`` row: its flags, the parameter name, where the value g
 ``config`` -> a ``TrainConfig`` field, ``run`` -> how the command runs) and the key it has
 there. Option defaults are None ("not given"): the real defaults live in the library
 (``TrainConfig``, ``models.config_for``, ``tasks.defaults``) and are only *shown* in
-``--help``. That keeps one source of truth and lets ``--config FILE`` fill in whatever the
-command line did not give.
+``--help``, read from there, as are the task and model names and the choices. That keeps
+one source of truth and lets ``--config FILE`` fill in whatever the command line did not give.
 
 Precedence, highest first: an option on the command line; an environment variable
 (``MINIGRAD_SEED`` for ``--seed``); a key in the ``--config`` YAML file; the library default.
@@ -14,14 +14,23 @@ Precedence, highest first: an option on the command line; an environment variabl
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import click
 
-TASK_NAMES = ("copy", "reverse", "sort", "add", "dates", "file", "text")
-MODEL_NAMES = ("rnn", "rnn-attn", "rnn-luong", "transformer", "encoder", "lm")
+from minigrad import models, optim, tasks
+from minigrad.models.attention import LUONG_SCORES
+from minigrad.models.rnn import CELLS
+from minigrad.models.train.config import DEFAULT_STEPS, OPTIMIZERS, SCHEDULES, TrainConfig
+from minigrad.models.transformer import ACTIVATIONS
+
+# The library defaults --help shows: the training config and each model family's config.
+TRAIN = TrainConfig()
+RNN, TRANSFORMER, LM = (models.config_for(name) for name in ("rnn-attn", "transformer", "lm"))
+DATA_SEED = tasks.defaults(TRAIN.task)["seed"]
 
 
 @dataclass(frozen=True)
@@ -49,18 +58,26 @@ def _opt(flags: str | tuple[str, ...], target: str, key: str | None = None, name
     return Opt(flags, name, target, key or name, kwargs)
 
 
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _weight_decay(optimizer: type) -> float:
+    return inspect.signature(optimizer).parameters["weight_decay"].default
+
+
 PROBABILITY = click.FloatRange(0.0, 1.0)
 
 TASK_OPTIONS = [
-    _opt("--task", "config", type=str, metavar="NAME", show_default="copy",
-         help=f"Task: {', '.join(TASK_NAMES)} (file: a TSV given by --data; text: language modelling on --data)."),
+    _opt("--task", "config", type=str, metavar="NAME", show_default=TRAIN.task,
+         help=f"Task: {', '.join(tasks.names())} (file: a TSV given by --data; text: language modelling on --data)."),
     _opt("--data", "task", key="path", type=click.Path(dir_okay=False), metavar="FILE",
          help="Data file of the file task (source<TAB>target lines) or the text task (UTF-8 text)."),
     _opt("--min-len", "task", type=click.IntRange(min=1), help="Shortest source sequence (copy/reverse/sort; add: digits)."),
     _opt("--max-len", "task", type=click.IntRange(min=1), help="Longest source sequence (copy/reverse/sort; add: digits)."),
     _opt("--vocab-size", "task", type=click.IntRange(min=2), help="Number of symbols of copy/reverse/sort (written 0..N-1)."),
     _opt("--data-seed", "task", key="seed", type=click.IntRange(min=0),
-         help="Seed of the task's data and train/valid/test splits (independent of --seed).  [default: 0]"),
+         help=f"Seed of the task's data and train/valid/test splits (independent of --seed).  [default: {DATA_SEED}]"),
     _opt("--train-size", "task", type=click.IntRange(min=1), help="Training examples of a synthetic task."),
     _opt("--valid-size", "task", type=click.IntRange(min=0), help="Validation examples (synthetic and file tasks)."),
     _opt("--test-size", "task", type=click.IntRange(min=0), help="Test examples (synthetic and file tasks)."),
@@ -69,62 +86,63 @@ TASK_OPTIONS = [
 ]
 
 MODEL_OPTIONS = [
-    _opt("--model", "config", type=str, metavar="NAME", show_default="rnn-attn",
-         help=f"Model: {', '.join(MODEL_NAMES)}."),
-    _opt("--embed-dim", "model", type=click.IntRange(min=1), show_default="64", help="Embedding size (rnn family)."),
-    _opt("--hidden-dim", "model", type=click.IntRange(min=1), show_default="128",
+    _opt("--model", "config", type=str, metavar="NAME", show_default=TRAIN.model,
+         help=f"Model: {', '.join(models.names())}."),
+    _opt("--embed-dim", "model", type=click.IntRange(min=1), show_default=RNN.embed_dim, help="Embedding size (rnn family)."),
+    _opt("--hidden-dim", "model", type=click.IntRange(min=1), show_default=RNN.hidden_dim,
          help="Hidden size of the recurrent cells (rnn family; also the attention size)."),
-    _opt("--num-layers", "model", type=click.IntRange(min=1), show_default="1 (rnn), 2 (transformer)",
+    _opt("--num-layers", "model", type=click.IntRange(min=1), show_default=f"{RNN.num_layers} (rnn), {TRANSFORMER.num_layers} (transformer)",
          help="Stacked layers."),
-    _opt("--cell", "model", type=click.Choice(["gru", "lstm"]), show_default="gru", help="Recurrent cell (rnn family)."),
-    _opt("--bidirectional/--unidirectional", "model", show_default="unidirectional",
-         help="Bidirectional encoder (rnn family)."),
-    _opt("--attention-score", "model", key="luong_score", type=click.Choice(["dot", "general", "concat"]),
-         show_default="general", help="Luong attention score (rnn-luong)."),
-    _opt("--d-model", "model", type=click.IntRange(min=1), show_default="64", help="Model width (transformer, encoder)."),
-    _opt("--num-heads", "model", type=click.IntRange(min=1), show_default="4",
+    _opt("--cell", "model", type=click.Choice(CELLS), show_default=RNN.cell, help="Recurrent cell (rnn family)."),
+    _opt("--bidirectional/--unidirectional", "model", help="Bidirectional encoder (rnn family).",
+         show_default="bidirectional" if RNN.bidirectional else "unidirectional"),
+    _opt("--attention-score", "model", key="luong_score", type=click.Choice(LUONG_SCORES),
+         show_default=RNN.luong_score, help="Luong attention score (rnn-luong)."),
+    _opt("--d-model", "model", type=click.IntRange(min=1), show_default=TRANSFORMER.d_model, help="Model width (transformer, encoder)."),
+    _opt("--num-heads", "model", type=click.IntRange(min=1), show_default=TRANSFORMER.num_heads,
          help="Attention heads; must divide --d-model (transformer, encoder)."),
-    _opt("--ff-dim", "model", type=click.IntRange(min=1), show_default="256", help="Feed-forward width (transformer, encoder)."),
-    _opt("--norm", "model", key="norm_first", type=click.Choice(["pre", "post"]), show_default="pre",
+    _opt("--ff-dim", "model", type=click.IntRange(min=1), show_default=TRANSFORMER.ff_dim, help="Feed-forward width (transformer, encoder)."),
+    _opt("--norm", "model", key="norm_first", type=click.Choice(["pre", "post"]),
+         show_default="pre" if TRANSFORMER.norm_first else "post",
          help="Layer-norm placement (transformer, encoder)."),
-    _opt("--activation", "model", type=click.Choice(["relu", "gelu"]), show_default="relu",
+    _opt("--activation", "model", type=click.Choice(ACTIVATIONS), show_default=TRANSFORMER.activation,
          help="Feed-forward non-linearity (transformer, encoder)."),
-    _opt("--tie-embeddings/--no-tie-embeddings", "model", show_default="no; yes for lm",
+    _opt("--tie-embeddings/--no-tie-embeddings", "model", show_default=f"{_yes(TRANSFORMER.tie_embeddings)}; {_yes(LM.tie_embeddings)} for lm",
          help="Share the target embedding with the output layer (transformer, encoder, lm)."),
-    _opt("--dropout", "model", type=click.FloatRange(0.0, 1.0, max_open=True), show_default="0.0", help="Dropout probability."),
+    _opt("--dropout", "model", type=click.FloatRange(0.0, 1.0, max_open=True), show_default=RNN.dropout, help="Dropout probability."),
 ]
 
 OPTIMIZER_OPTIONS = [
-    _opt("--optimizer", "config", type=click.Choice(["adam", "adamw", "sgd"]), show_default="adam", help="Optimizer."),
-    _opt("--lr", "config", type=click.FloatRange(min=0.0, min_open=True), show_default="0.001", help="(Peak) learning rate."),
-    _opt("--weight-decay", "config", type=click.FloatRange(min=0.0), help="Weight decay.  [default: 0.01 for adamw, else 0]"),
-    _opt("--momentum", "config", type=click.FloatRange(0.0, 1.0, max_open=True), show_default="0.0", help="Momentum (sgd)."),
-    _opt("--schedule", "config",
-         type=click.Choice(["constant", "warmup", "cosine", "warmup_cosine", "step", "inverse_sqrt"]),
-         show_default="cosine", help="Learning-rate schedule (cosine: decay from --lr to --min-lr over the run)."),
-    _opt("--warmup", "config", type=click.IntRange(min=0), show_default="0",
+    _opt("--optimizer", "config", type=click.Choice(OPTIMIZERS), show_default=TRAIN.optimizer, help="Optimizer."),
+    _opt("--lr", "config", type=click.FloatRange(min=0.0, min_open=True), show_default=TRAIN.lr, help="(Peak) learning rate."),
+    _opt("--weight-decay", "config", type=click.FloatRange(min=0.0), help="Weight decay.",
+         show_default=f"{_weight_decay(optim.AdamW):g} for adamw, else {_weight_decay(optim.Adam):g}"),
+    _opt("--momentum", "config", type=click.FloatRange(0.0, 1.0, max_open=True), show_default=TRAIN.momentum, help="Momentum (sgd)."),
+    _opt("--schedule", "config", type=click.Choice(SCHEDULES), show_default=TRAIN.schedule,
+         help="Learning-rate schedule (cosine: decay from --lr to --min-lr over the run)."),
+    _opt("--warmup", "config", type=click.IntRange(min=0), show_default=TRAIN.warmup,
          help="Warmup steps (warmup, warmup_cosine, inverse_sqrt)."),
-    _opt("--min-lr", "config", type=click.FloatRange(min=0.0), show_default="0.0", help="Final learning rate of cosine schedules."),
+    _opt("--min-lr", "config", type=click.FloatRange(min=0.0), show_default=TRAIN.min_lr, help="Final learning rate of cosine schedules."),
     _opt("--lr-step-size", "config", type=click.IntRange(min=1), help="Step schedule: decay every N steps.  [default: a third of the run]"),
-    _opt("--lr-gamma", "config", type=click.FloatRange(0.0, 1.0, min_open=True), show_default="0.1", help="Step schedule: decay factor."),
-    _opt("--clip", "config", type=click.FloatRange(min=0.0), show_default="1.0", help="Max gradient norm (0 disables clipping)."),
-    _opt("--batch-size", "config", type=click.IntRange(min=1), show_default="64", help="Examples per step."),
-    _opt("--teacher-forcing", "config", type=PROBABILITY, show_default="1.0",
+    _opt("--lr-gamma", "config", type=click.FloatRange(0.0, 1.0, min_open=True), show_default=TRAIN.lr_gamma, help="Step schedule: decay factor."),
+    _opt("--clip", "config", type=click.FloatRange(min=0.0), show_default=TRAIN.clip, help="Max gradient norm (0 disables clipping)."),
+    _opt("--batch-size", "config", type=click.IntRange(min=1), show_default=TRAIN.batch_size, help="Examples per step."),
+    _opt("--teacher-forcing", "config", type=PROBABILITY, show_default=TRAIN.teacher_forcing,
          help="Probability of feeding the true previous token while training (rnn family)."),
-    _opt("--label-smoothing", "config", type=click.FloatRange(0.0, 1.0, max_open=True), show_default="0.0",
+    _opt("--label-smoothing", "config", type=click.FloatRange(0.0, 1.0, max_open=True), show_default=TRAIN.label_smoothing,
          help="Label smoothing of the cross-entropy."),
 ]
 
 RUN_LENGTH_OPTIONS = [
-    _opt("--steps", "config", type=click.IntRange(min=1), help="Optimizer steps.  [default: 500]"),
+    _opt("--steps", "config", type=click.IntRange(min=1), show_default=DEFAULT_STEPS, help="Optimizer steps."),
     _opt("--epochs", "config", type=click.FloatRange(min=0.0, min_open=True), help="Passes over the train split (instead of --steps)."),
-    _opt("--eval-interval", "config", type=click.IntRange(min=0), show_default="100",
+    _opt("--eval-interval", "config", type=click.IntRange(min=0), show_default=TRAIN.eval_interval,
          help="Validate every N steps (0: only at the end)."),
-    _opt("--eval-size", "config", type=click.IntRange(min=1), show_default="500",
+    _opt("--eval-size", "config", type=click.IntRange(min=1), show_default=TRAIN.eval_size,
          help="Validation examples used during training (the final evaluation uses all)."),
-    _opt("--beam-size", "config", type=click.IntRange(min=1), show_default="1", help="Beam width in evaluation (1: greedy)."),
-    _opt("--length-penalty", "config", type=click.FloatRange(min=0.0), show_default="1.0", help="Beam search length penalty."),
-    _opt("--seed", "config", type=click.IntRange(min=0), envvar="MINIGRAD_SEED", show_envvar=True, show_default="0",
+    _opt("--beam-size", "config", type=click.IntRange(min=1), show_default=TRAIN.beam_size, help="Beam width in evaluation (1: greedy)."),
+    _opt("--length-penalty", "config", type=click.FloatRange(min=0.0), show_default=TRAIN.length_penalty, help="Beam search length penalty."),
+    _opt("--seed", "config", type=click.IntRange(min=0), envvar="MINIGRAD_SEED", show_envvar=True, show_default=TRAIN.seed,
          help="Seed of initialisation, dropout, teacher forcing and batch order."),
     _opt("--stop-at", "config", type=click.FloatRange(0.0, 1.0, min_open=True),
          help="Stop once the validation exact-sequence accuracy reaches this (e.g. 0.99).  [default: never]"),

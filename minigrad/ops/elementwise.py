@@ -9,6 +9,7 @@ saved instead of the input.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -440,61 +441,52 @@ def _binary(op, a, b, name):
     return op.apply(a, b)
 
 
-def add(a, b) -> Tensor:
-    """a + b, broadcasting."""
-    return _binary(Add, a, b, "add")
+def _public(function: Callable, op: type[Function], doc: str | None) -> Callable:
+    function.__name__ = function.__qualname__ = _name(op)
+    function.__module__, function.__doc__ = op.__module__, doc
+    return function
 
 
-def sub(a, b) -> Tensor:
-    """a - b, broadcasting."""
-    return _binary(Sub, a, b, "sub")
+def _name(op: type[Function]) -> str:
+    return op.__name__.lower()  # the public name: Add -> add, Log1p -> log1p
 
 
-def mul(a, b) -> Tensor:
-    """a * b, broadcasting."""
-    return _binary(Mul, a, b, "mul")
+def unary_function(op: type[Function], doc: str | None = None) -> Callable[..., Tensor]:
+    """The public function ``f(a)`` of one-input op ``op``: ``op.apply(float_array(a))``."""
+    def function(a) -> Tensor:
+        return op.apply(float_array(a))
+
+    return _public(function, op, doc)
 
 
-def div(a, b) -> Tensor:
-    """a / b (true division), broadcasting."""
-    return _binary(Div, a, b, "div")
+def binary_function(op: type[Function], doc: str) -> Callable[..., Tensor]:
+    """The public function ``f(a, b)`` of two-input op ``op``: a broadcast check (an error
+    naming the function and both shapes), then ``op.apply(a, b)``."""
+    name = _name(op)
+
+    def function(a, b) -> Tensor:
+        return _binary(op, a, b, name)
+
+    return _public(function, op, doc)
 
 
-def pow(a, b) -> Tensor:  # noqa: A001 - mirrors numpy.power / operator name
-    """a ** b, differentiable in both."""
-    return _binary(Pow, a, b, "pow")
+add = binary_function(Add, "a + b, broadcasting.")
+sub = binary_function(Sub, "a - b, broadcasting.")
+mul = binary_function(Mul, "a * b, broadcasting.")
+div = binary_function(Div, "a / b (true division), broadcasting.")
+pow = binary_function(Pow, "a ** b, differentiable in both.")  # noqa: A001 - numpy.power / operator name
 
 
-def neg(a) -> Tensor:
-    return Neg.apply(float_array(a))
+neg = unary_function(Neg)
 
 
-def exp(a) -> Tensor:
-    return Exp.apply(float_array(a))
-
-
-def log(a) -> Tensor:
-    return Log.apply(float_array(a))
-
-
-def sqrt(a) -> Tensor:
-    return Sqrt.apply(float_array(a))
-
-
-def abs(a) -> Tensor:  # noqa: A001
-    return Abs.apply(float_array(a))
-
-
-def tanh(a) -> Tensor:
-    return Tanh.apply(float_array(a))
-
-
-def sigmoid(a) -> Tensor:
-    return Sigmoid.apply(float_array(a))
-
-
-def relu(a) -> Tensor:
-    return Relu.apply(float_array(a))
+exp = unary_function(Exp)
+log = unary_function(Log)
+sqrt = unary_function(Sqrt)
+abs = unary_function(Abs)  # noqa: A001 - numpy.abs
+tanh = unary_function(Tanh)
+sigmoid = unary_function(Sigmoid)
+relu = unary_function(Relu)
 
 
 def erf(a) -> Tensor:
@@ -513,14 +505,8 @@ def gelu(a, approximate: str = "none") -> Tensor:
     return Gelu.apply(a, approximate=approximate)
 
 
-def maximum(a, b) -> Tensor:
-    """Elementwise maximum; on ties each input gets half the gradient."""
-    return _binary(Maximum, a, b, "maximum")
-
-
-def minimum(a, b) -> Tensor:
-    """Elementwise minimum; on ties each input gets half the gradient."""
-    return _binary(Minimum, a, b, "minimum")
+maximum = binary_function(Maximum, "Elementwise maximum; on ties each input gets half the gradient.")
+minimum = binary_function(Minimum, "Elementwise minimum; on ties each input gets half the gradient.")
 
 
 def clip(a, a_min=None, a_max=None, *, min=None, max=None) -> Tensor:  # noqa: A002 (NumPy 2's names)

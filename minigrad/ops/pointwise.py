@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import Function
 from ._util import Tensor, check_broadcast, float_array
-from .elementwise import _binary  # broadcast check, then apply
+from .elementwise import _binary, binary_function, unary_function
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -302,85 +302,23 @@ class Remainder(_Modulo):
 # ---------------------------------------------------------------- public functions
 
 
-def _unary(op, a) -> Tensor:
-    return op.apply(float_array(a))
-
-
-def sin(a) -> Tensor:
-    return _unary(Sin, a)
-
-
-def cos(a) -> Tensor:
-    return _unary(Cos, a)
-
-
-def tan(a) -> Tensor:
-    return _unary(Tan, a)
-
-
-def arcsin(a) -> Tensor:
-    """Inverse sine, NaN outside [-1, 1] (PyTorch: asin)."""
-    return _unary(Arcsin, a)
-
-
-def arccos(a) -> Tensor:
-    """Inverse cosine, NaN outside [-1, 1] (PyTorch: acos)."""
-    return _unary(Arccos, a)
-
-
-def arctan(a) -> Tensor:
-    """Inverse tangent (PyTorch: atan)."""
-    return _unary(Arctan, a)
-
-
-def sinh(a) -> Tensor:
-    return _unary(Sinh, a)
-
-
-def cosh(a) -> Tensor:
-    return _unary(Cosh, a)
-
-
-def arcsinh(a) -> Tensor:
-    """Inverse hyperbolic sine (PyTorch: asinh)."""
-    return _unary(Arcsinh, a)
-
-
-def arccosh(a) -> Tensor:
-    """Inverse hyperbolic cosine, NaN below 1 (PyTorch: acosh)."""
-    return _unary(Arccosh, a)
-
-
-def arctanh(a) -> Tensor:
-    """Inverse hyperbolic tangent, NaN outside [-1, 1] (PyTorch: atanh)."""
-    return _unary(Arctanh, a)
-
-
-def log2(a) -> Tensor:
-    return _unary(Log2, a)
-
-
-def log10(a) -> Tensor:
-    return _unary(Log10, a)
-
-
-def log1p(a) -> Tensor:
-    """log(1 + a), accurate for small a."""
-    return _unary(Log1p, a)
-
-
-def exp2(a) -> Tensor:
-    """2 ** a."""
-    return _unary(Exp2, a)
-
-
-def expm1(a) -> Tensor:
-    """exp(a) - 1, accurate for small a."""
-    return _unary(Expm1, a)
-
-
-def square(a) -> Tensor:
-    return _unary(Square, a)
+sin = unary_function(Sin)
+cos = unary_function(Cos)
+tan = unary_function(Tan)
+arcsin = unary_function(Arcsin, "Inverse sine, NaN outside [-1, 1] (PyTorch: asin).")
+arccos = unary_function(Arccos, "Inverse cosine, NaN outside [-1, 1] (PyTorch: acos).")
+arctan = unary_function(Arctan, "Inverse tangent (PyTorch: atan).")
+sinh = unary_function(Sinh)
+cosh = unary_function(Cosh)
+arcsinh = unary_function(Arcsinh, "Inverse hyperbolic sine (PyTorch: asinh).")
+arccosh = unary_function(Arccosh, "Inverse hyperbolic cosine, NaN below 1 (PyTorch: acosh).")
+arctanh = unary_function(Arctanh, "Inverse hyperbolic tangent, NaN outside [-1, 1] (PyTorch: atanh).")
+log2 = unary_function(Log2)
+log10 = unary_function(Log10)
+log1p = unary_function(Log1p, "log(1 + a), accurate for small a.")
+exp2 = unary_function(Exp2, "2 ** a.")
+expm1 = unary_function(Expm1, "exp(a) - 1, accurate for small a.")
+square = unary_function(Square)
 
 
 def reciprocal(a) -> Tensor:
@@ -391,29 +329,11 @@ def reciprocal(a) -> Tensor:
     return Reciprocal.apply(a)
 
 
-def rsqrt(a) -> Tensor:
-    """1 / sqrt(a) (PyTorch's name; NumPy has none)."""
-    return _unary(Rsqrt, a)
-
-
-def sign(a) -> Tensor:
-    """-1, 0 or 1; gradient 0."""
-    return _unary(Sign, a)
-
-
-def floor(a) -> Tensor:
-    """Largest integer <= a (same dtype); gradient 0."""
-    return _unary(Floor, a)
-
-
-def ceil(a) -> Tensor:
-    """Smallest integer >= a; gradient 0."""
-    return _unary(Ceil, a)
-
-
-def trunc(a) -> Tensor:
-    """a rounded towards 0; gradient 0."""
-    return _unary(Trunc, a)
+rsqrt = unary_function(Rsqrt, "1 / sqrt(a) (PyTorch's name; NumPy has none).")
+sign = unary_function(Sign, "-1, 0 or 1; gradient 0.")
+floor = unary_function(Floor, "Largest integer <= a (same dtype); gradient 0.")
+ceil = unary_function(Ceil, "Smallest integer >= a; gradient 0.")
+trunc = unary_function(Trunc, "a rounded towards 0; gradient 0.")
 
 
 def round(a, decimals: int = 0) -> Tensor:  # noqa: A001 - numpy.round
@@ -426,29 +346,11 @@ def arctan2(y, x) -> Tensor:
     return _binary(Arctan2, y, x, "arctan2")
 
 
-def hypot(a, b) -> Tensor:
-    """sqrt(a^2 + b^2) without overflow, broadcasting."""
-    return _binary(Hypot, a, b, "hypot")
-
-
-def logaddexp(a, b) -> Tensor:
-    """log(exp(a) + exp(b)) without overflow, broadcasting."""
-    return _binary(Logaddexp, a, b, "logaddexp")
-
-
-def copysign(a, b) -> Tensor:
-    """|a| with the sign of b, broadcasting; the gradient flows to a only."""
-    return _binary(Copysign, a, b, "copysign")
-
-
-def fmod(a, b) -> Tensor:
-    """C's remainder a - trunc(a / b) * b: the sign of a (NumPy and PyTorch fmod)."""
-    return _binary(Fmod, a, b, "fmod")
-
-
-def remainder(a, b) -> Tensor:
-    """Python's ``a % b`` = a - floor(a / b) * b: the sign of b (NumPy remainder/mod, ``%``)."""
-    return _binary(Remainder, a, b, "remainder")
+hypot = binary_function(Hypot, "sqrt(a^2 + b^2) without overflow, broadcasting.")
+logaddexp = binary_function(Logaddexp, "log(exp(a) + exp(b)) without overflow, broadcasting.")
+copysign = binary_function(Copysign, "|a| with the sign of b, broadcasting; the gradient flows to a only.")
+fmod = binary_function(Fmod, "C's remainder a - trunc(a / b) * b: the sign of a (NumPy and PyTorch fmod).")
+remainder = binary_function(Remainder, "Python's ``a % b`` = a - floor(a / b) * b: the sign of b (NumPy remainder/mod, ``%``).")
 
 
 def lerp(start, end, weight) -> Tensor:
