@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from minigrad.cli.commands import gradcheck as gradcheck_cmd
 from minigrad.cli.commands import trace as trace_cmd
 from minigrad import optable
+from minigrad.ops.elementwise import Mul, Tanh
 from minigrad.viz import demos
 
 WIDE = {"COLUMNS": "200"}
@@ -62,11 +63,18 @@ TINY = textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def target_file(tmp_path):
-    path = tmp_path / "tiny_graph.py"
-    path.write_text(TINY)
-    return path
+def module_file(name: str, text: str):
+    """A fixture: ``text`` written to ``tmp_path / name``, a module the commands import as a target."""
+    @pytest.fixture
+    def fixture(tmp_path):
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return fixture
+
+
+target_file = module_file("tiny_graph.py", TINY)
 
 
 # ---------------------------------------------------------------- trace
@@ -265,18 +273,11 @@ def test_gradcheck_all_ops_by_default():
 
 
 def test_gradcheck_a_broken_op_fails_with_exit_1(monkeypatch):
-    import minigrad as mg
-
-    class Mul99(mg.Function):  # the product rule, 1% off for the first input
-        @staticmethod
-        def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a * b
-
+    class Mul99(Mul):  # the library's product rule, 1% off for the first input
         @staticmethod
         def backward(ctx, grad):
-            a, b = ctx.saved
-            return 0.99 * grad * b, grad * a
+            grad_a, grad_b = Mul.backward(ctx, grad)
+            return 0.99 * grad_a, grad_b
 
     entry = optable.ENTRIES["mul"]
     monkeypatch.setitem(optable.ENTRIES, "mul", dataclasses.replace(entry, fn=Mul99.apply))
@@ -300,20 +301,7 @@ def test_gradcheck_second_order_and_forward_mode(args, title):
 
 
 def test_gradcheck_forward_mode_catches_a_wrong_jvp(monkeypatch):
-    import minigrad as mg
-
-    class TanhWrongJvp(mg.Function):
-        @staticmethod
-        def forward(ctx, a):
-            out = np.tanh(a)
-            ctx.save_for_backward(out)
-            return out
-
-        @staticmethod
-        def backward(ctx, grad):
-            (out,) = ctx.saved
-            return grad * (1 - out * out)
-
+    class TanhWrongJvp(Tanh):  # the library's forward and backward, a wrong forward-mode rule
         @staticmethod
         def jvp(ctx, t):
             (out,) = ctx.saved
@@ -363,11 +351,7 @@ USER_FUNCTIONS = textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def user_file(tmp_path):
-    path = tmp_path / "user_fns.py"
-    path.write_text(USER_FUNCTIONS)
-    return path
+user_file = module_file("user_fns.py", USER_FUNCTIONS)
 
 
 def test_gradcheck_a_user_function(user_file):
