@@ -29,6 +29,24 @@ def _outputs(result) -> list[Tensor]:
     raise TypeError(f"gradcheck: fn must return a Tensor or a tuple of Tensors, got {type(result).__name__}")
 
 
+def _float64_inputs(inputs) -> list:
+    """The inputs, each Tensor that requires grad replaced by a float64 leaf copy.
+
+    The copies are in C order, so ``x.data.reshape(-1)`` is a view that perturbs the input
+    (a transposed input would be copied). One Tensor may stand for the sequence, as
+    torch.autograd.gradcheck also accepts.
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    return [Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=True)
+            if isinstance(x, Tensor) and x.requires_grad else x for x in inputs]
+
+
+def _requiring_grad(inputs: list) -> list[int]:
+    """Positions of the inputs that are Tensors requiring grad: the ones differentiated."""
+    return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+
 def _scalar(result, projections: list[np.ndarray]) -> Tensor:
     total = None
     for out, proj in zip(_outputs(result), projections):
@@ -131,16 +149,8 @@ def gradient_errors(
     j of each input, the jvp of ``fn`` along the unit tangent e_j, projected like the output,
     against the same central difference (``forward`` then holds one ``InputErrors`` per input).
     """
-    if isinstance(inputs, Tensor):  # one input, as torch.autograd.gradcheck also accepts
-        inputs = (inputs,)
-    prepared = []
-    for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad:
-            # C order, so that reshape(-1) below is a view (a transposed input would be copied)
-            prepared.append(Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=True))
-        else:
-            prepared.append(x)
-    checked = [i for i, x in enumerate(prepared) if isinstance(x, Tensor) and x.requires_grad]
+    prepared = _float64_inputs(inputs)
+    checked = _requiring_grad(prepared)
     if not checked:
         raise ValueError("gradcheck: no input requires grad, nothing to check")
 
@@ -264,10 +274,7 @@ def first_derivatives(fn: Callable, inputs: Sequence, grad_outputs: Sequence | N
     ``d/d inputs <fn(inputs), v>`` (recorded, so ``gradcheck(g, args)`` checks second order)."""
     from . import autograd
 
-    if isinstance(inputs, Tensor):
-        inputs = (inputs,)
-    inputs = [Tensor(np.array(x.data, dtype=np.float64), requires_grad=True) if isinstance(x, Tensor) and
-              x.requires_grad else x for x in inputs]
+    inputs = _float64_inputs(inputs)
     with enable_grad():
         outputs = _outputs(fn(*inputs))
     if grad_outputs is None:
@@ -280,7 +287,7 @@ def first_derivatives(fn: Callable, inputs: Sequence, grad_outputs: Sequence | N
     if len(vs) != len(outputs):
         raise ValueError(f"gradgradcheck: {len(vs)} grad_outputs for {len(outputs)} outputs")
     n = len(inputs)
-    differentiable = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    differentiable = _requiring_grad(inputs)
 
     def derivatives(*args):
         xs, v = list(args[:n]), list(args[n:])
