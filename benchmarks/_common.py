@@ -134,7 +134,30 @@ def text_batch(batch: int, block: int, vocab: int = LM_VOCAB, seed: int = 0) -> 
 # ------------------------------------------------------------------------------ one training step
 
 
-class MinigradStep:
+class _Step:
+    """One full training step of ``model`` on a fixed ``batch``: forward, loss, backward,
+    gradient clipping, optimizer update. A subclass builds the model and optimizer of its
+    library and gives ``loss_of`` and ``clip_gradients``."""
+
+    name: str
+    batch: dict
+
+    def logits(self):
+        b = self.batch
+        if self.name == "lm":
+            return self.model(b["x"])
+        return self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
+
+    def step(self) -> float:
+        loss = self.loss_of(self.logits())
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.clip_gradients()
+        self.optimizer.step()
+        return loss.item()
+
+
+class MinigradStep(_Step):
     """A minigrad model, Adam (lr 1e-3) and one full training step: forward, cross-entropy
     (PAD ignored; ``lm``: every position, as the text objective), backward,
     ``clip_grad_norm_`` (1.0), ``Adam.step``."""
@@ -161,27 +184,16 @@ class MinigradStep:
     def num_parameters(self) -> int:
         return int(sum(p.data.size for p in self.params))
 
-    def logits(self):
-        b = self.batch
-        if self.name == "lm":
-            return self.model(b["x"])
-        return self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
-
     def loss_of(self, logits):
         if self.name == "lm":
             return self._F.cross_entropy(logits, self.batch["y"])
         return self._F.cross_entropy(logits, self.batch["tgt_out"], ignore_index=PAD)
 
-    def step(self) -> float:
-        loss = self.loss_of(self.logits())
-        self.optimizer.zero_grad()
-        loss.backward()
+    def clip_gradients(self) -> None:
         self._optim.clip_grad_norm_(self.params, self.clip)
-        self.optimizer.step()
-        return float(loss.data)
 
 
-class TorchStep:
+class TorchStep(_Step):
     """The same step in PyTorch (``torch_reference``): ``torch.optim.Adam`` and
     ``torch.nn.utils.clip_grad_norm_`` with their defaults."""
 
@@ -213,24 +225,13 @@ class TorchStep:
         torch_reference.load_minigrad_state(self.model, other.model.state_dict())
         self.optimizer = self.torch.optim.Adam(self.model.parameters(), lr=self.lr)
 
-    def logits(self):
-        b = self.batch
-        if self.name == "lm":
-            return self.model(b["x"])
-        return self.model(b["src"], b["tgt_in"], src_lengths=b["src_lengths"])
-
     def loss_of(self, logits):
         target = self.batch["y"] if self.name == "lm" else self.batch["tgt_out"]
         return self.torch.nn.functional.cross_entropy(logits.reshape(-1, self.vocab), target.reshape(-1),
                                                       ignore_index=-100 if self.name == "lm" else PAD)
 
-    def step(self) -> float:
-        loss = self.loss_of(self.logits())
-        self.optimizer.zero_grad()
-        loss.backward()
+    def clip_gradients(self) -> None:
         self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
-        self.optimizer.step()
-        return float(loss.detach())
 
 
 def make_step(framework: str, model: str, size: str, seed: int = 0) -> MinigradStep | TorchStep:
