@@ -1,7 +1,8 @@
 """``Adam`` and ``AdamW``: the update runs in the fused kernel ``minigrad.kernels.adam_update``.
 
-``Adam._reference_step`` is the same step written out in plain NumPy, one line per line of
-the paper's algorithm; it exists to be read and to test the fused path against.
+The rule is written out once in plain NumPy, line by line as in the paper's algorithm, as
+that kernel's reference ``minigrad.kernels.optim.adam_update_ref``; ``Adam._reference_step``
+(or ``MINIGRAD_KERNELS=numpy``) runs the optimizer through it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import check_kernel_float
-from ..kernels import adam_update
+from ..kernels import adam_update, use_backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, check_non_negative, check_number
 
@@ -64,17 +65,14 @@ class Adam(Optimizer):
         check_non_negative(name, "epsilon value", group["eps"])
         check_non_negative(name, "weight_decay value", group["weight_decay"])
 
-    def _init_state(self, param: Tensor, state: dict[str, Any]) -> None:
-        state["step"] = 0
-        state["exp_avg"] = np.zeros(param.data.shape, dtype=param.data.dtype)
-        state["exp_avg_sq"] = np.zeros(param.data.shape, dtype=param.data.dtype)
-
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        p = param.data
         if not state:
-            self._init_state(param, state)
+            state["step"] = 0
+            state["exp_avg"] = np.zeros(p.shape, dtype=p.dtype)
+            state["exp_avg_sq"] = np.zeros(p.shape, dtype=p.dtype)
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        p = param.data
         check_kernel_float(f"{type(self).__name__}.step", "the parameter", p.dtype)
         # The kernel needs a C-contiguous parameter; a strided one is updated through a copy.
         target = p if p.flags.c_contiguous else np.ascontiguousarray(p)
@@ -87,33 +85,13 @@ class Adam(Optimizer):
             p[...] = target
 
     def _reference_step(self) -> None:
-        """``step()`` written out in plain NumPy, as in the algorithm box of the paper.
+        """``step()`` through the NumPy reference of the kernel (``kernels.optim.adam_update_ref``).
 
         Same state slots and same effect as ``step()`` (up to float rounding); slow, for
         reading and for the test that the fused kernel computes the same thing.
         """
-        for group in self.param_groups:
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            beta1, beta2 = group["betas"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state[param]
-                if not state:
-                    self._init_state(param, state)
-                state["step"] += 1
-                t = state["step"]
-                g = np.asarray(param.grad, dtype=param.data.dtype)
-                if weight_decay != 0 and self.decoupled_weight_decay:
-                    param.data *= 1 - lr * weight_decay  # AdamW: shrink the weights directly
-                elif weight_decay != 0:
-                    g = g + weight_decay * param.data  # Adam: L2 penalty through the gradient
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                m[...] = beta1 * m + (1 - beta1) * g
-                v[...] = beta2 * v + (1 - beta2) * g * g
-                m_hat = m / (1 - beta1**t)
-                v_hat = v / (1 - beta2**t)
-                param.data -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        with use_backend("numpy"):
+            self.step()
 
 
 class AdamW(Adam):
@@ -123,9 +101,8 @@ class AdamW(Adam):
     ``weight_decay * p`` to the gradient, each step first shrinks the weights::
 
         p = p * (1 - lr * weight_decay)
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        p = p - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+
+    and then makes Adam's update of ``m``, ``v`` and ``p`` with the gradient as it is.
 
     Args: as ``Adam``; ``weight_decay`` defaults to 1e-2.
     """
