@@ -18,25 +18,19 @@ from .errors import (
     AnomalyError, BackwardError, CheckpointError, GradcheckError, MinigradError, ShapeError, StateDictError,
 )
 from .gradcheck import gradcheck, gradgradcheck
+# The tensor ops (minigrad.ops re-exports every family); the network functions (activations,
+# losses, convolution, layers) are in minigrad.functional, norm in minigrad.linalg.
 from .ops import (
-    abs, add, argmax, argmin, astype, broadcast_to, chunk, clip, concat, div, erf, exp, expand, flatten, gelu,
-    getitem, log, log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mul, neg,
-    pad, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, std, sub, sum,
-    swapaxes, take_along_axis, tanh, transpose, unsqueeze, var, where,
-)
-from .ops.pointwise import (
-    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, ceil, copysign, cos, cosh, exp2, expm1, floor,
-    fmod, hypot, lerp, log1p, log2, log10, logaddexp, reciprocal, remainder, round, rsqrt, sign, sin, sinh, square,
-    tan, trunc,
-)
-from .ops.contract import dot, einsum, inner, kron, outer, tensordot
-from .ops.arrange import (
-    array_split, atleast_1d, atleast_2d, atleast_3d, diag, diagonal, dstack, flip, gather, hstack, masked_select,
-    meshgrid, moveaxis, nonzero, one_hot, put_along_axis, repeat, roll, scatter, scatter_add, tile, trace, tril,
-    triu, unflatten, vstack,
-)
-from .ops.scan import (
-    argsort, cummax, cummin, cumprod, cumsum, logcumsumexp, prod, sort, topk,
+    abs, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argmax, argmin, argsort, array_split,
+    astype, atleast_1d, atleast_2d, atleast_3d, broadcast_to, ceil, chunk, clip, concat, copysign, cos, cosh,
+    cummax, cummin, cumprod, cumsum, diag, diagonal, div, dot, dstack, einsum, erf, exp, exp2, expand, expm1,
+    flatten, flip, floor, fmod, gather, gelu, getitem, hstack, hypot, inner, kron, lerp, log, log10, log1p,
+    log2, log_softmax, logaddexp, logcumsumexp, logsumexp, masked_fill, masked_select, matmul, max, maximum,
+    mean, meshgrid, min, minimum, moveaxis, mul, neg, nonzero, one_hot, outer, pad, permute, pow, prod,
+    put_along_axis, reciprocal, relu, remainder, repeat, reshape, roll, round, rsqrt, scatter, scatter_add,
+    sigmoid, sign, sin, sinh, softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, swapaxes,
+    take_along_axis, tan, tanh, tensordot, tile, topk, trace, transpose, tril, triu, trunc, unflatten,
+    unsqueeze, var, vstack, where,
 )
 from .rng import manual_seed
 from .serialization import load, save
