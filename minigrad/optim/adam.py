@@ -1,8 +1,8 @@
 """``Adam`` and ``AdamW``: the update runs in the fused kernel ``minigrad.kernels.adam_update``.
 
-The rule is written out once in plain NumPy, line by line as in the paper's algorithm, as
-that kernel's reference ``minigrad.kernels.optim.adam_update_ref``; ``Adam._reference_step``
-(or ``MINIGRAD_KERNELS=numpy``) runs the optimizer through it.
+The rule is written out once in plain NumPy, as that kernel's reference
+``minigrad.kernels.optim.adam_update_ref``; ``Adam._reference_step`` (or
+``MINIGRAD_KERNELS=numpy``) runs the optimizer through it.
 """
 
 from __future__ import annotations
