@@ -61,18 +61,27 @@ class Product(NamedTuple):
         return 2 * self.batch * self.n * self.k * self.m * self.calls
 
 
-def _linear(label: str, rows: int, d_in: int, d_out: int) -> tuple[list[Product], list[Product]]:
+Layer = tuple[list[Product], list[Product]]  # the (forward, backward) products of one layer
+
+
+def _linear(label: str, rows: int, d_in: int, d_out: int) -> Layer:
     """(forward, backward) products of a linear layer applied to ``rows`` inputs."""
     return ([Product(f"{label} fwd", 1, rows, d_in, d_out)],
             [Product(f"{label} dx", 1, rows, d_out, d_in), Product(f"{label} dW", 1, d_out, rows, d_in)])
 
 
-def _attention(label: str, bh: int, tq: int, tk: int, dh: int) -> tuple[list[Product], list[Product]]:
+def _attention(label: str, bh: int, tq: int, tk: int, dh: int) -> Layer:
     """(forward, backward) products of scaled dot-product attention over ``bh`` = B * H heads."""
     fwd = [Product(f"{label} scores", bh, tq, dh, tk), Product(f"{label} out", bh, tq, tk, dh)]
     bwd = [Product(f"{label} dV", bh, tk, tq, dh), Product(f"{label} dP", bh, tq, dh, tk),
            Product(f"{label} dQ", bh, tq, tk, dh), Product(f"{label} dK", bh, tk, tq, dh)]
     return fwd, bwd
+
+
+def _in_step_order(layers: list[Layer]) -> list[Product]:
+    """The products of ``layers`` (each a (forward, backward) pair, in the order the forward pass
+    runs them) in the order one step runs them: every forward, then every backward in reverse."""
+    return [p for fwd, _ in layers for p in fwd] + [p for _, bwd in reversed(layers) for p in bwd]
 
 
 def _config(model: str, hyper: dict[str, Any]) -> Any:
@@ -85,8 +94,7 @@ def _gates(cell: str) -> int:
     return {"gru": 3, "lstm": 4}[cell]
 
 
-def _recurrent_layer(label: str, batch: int, steps: int, d_in: int, hidden: int, gates: int
-                     ) -> tuple[list[Product], list[Product]]:
+def _recurrent_layer(label: str, batch: int, steps: int, d_in: int, hidden: int, gates: int) -> Layer:
     """(forward, backward) of one unidirectional ``GRU``/``LSTM`` layer over a whole sequence:
     the input projection of all steps (a linear layer), then ``Recurrence``."""
     gh = gates * hidden
@@ -109,15 +117,9 @@ def _rnn(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
     _check_rnn("rnn", cfg)
     G, E, H, L = _gates(cfg.cell), cfg.embed_dim, cfg.hidden_dim, cfg.num_layers
     T = length + 1
-    fwd: list[Product] = []
-    bwd: list[Product] = []
-    for side, steps in (("encoder", length), ("decoder", T)):
-        for layer in range(L):
-            f, b = _recurrent_layer(f"{side}.{layer}", batch, steps, E if layer == 0 else H, H, G)
-            fwd += f
-            bwd = b + bwd
-    f, b = _linear("out_proj", batch * T, H, vocab)
-    return fwd + f + b + bwd
+    layers = [_recurrent_layer(f"{side}.{layer}", batch, steps, E if layer == 0 else H, H, G)
+              for side, steps in (("encoder", length), ("decoder", T)) for layer in range(L)]
+    return _in_step_order(layers + [_linear("out_proj", batch * T, H, vocab)])
 
 
 def _rnn_attn(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
@@ -127,12 +129,9 @@ def _rnn_attn(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
     B, S, T = batch, length, length + 1
     A = Dk = H  # attention width and key size (the encoder's outputs)
     GH, rows = G * H, B * T
-    enc_f, enc_b = _recurrent_layer("encoder", B, S, E, H, G)
-    key_f, key_b = _linear("attention.key_proj", B * S, Dk, A)
     dec_f = [Product("decoder emb W_e^T (all steps)", 1, rows, E, GH),
              Product("decoder s W_[hh;q]^T", 1, B, H, GH + A, T),
              Product("decoder c W_c^T", 1, B, Dk, GH, T)]
-    out_f, out_b = _linear("out_proj", rows, H + Dk, vocab)
     dec_b = [Product("decoder dgi W_c", 1, B, GH, Dk, T),
              Product("decoder dgh W_hh", 1, B, GH, H, T),
              Product("decoder dq W_q", 1, B, A, H, T),
@@ -140,11 +139,11 @@ def _rnn_attn(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
              Product("decoder d emb", 1, rows, GH, E),
              Product("decoder dW_hh", 1, GH, rows, H),
              Product("decoder dW_q", 1, A, rows, H)]
-    return enc_f + key_f + dec_f + out_f + out_b + dec_b + key_b + enc_b
+    return _in_step_order([_recurrent_layer("encoder", B, S, E, H, G), _linear("attention.key_proj", B * S, Dk, A),
+                           (dec_f, dec_b), _linear("out_proj", rows, H + Dk, vocab)])
 
 
-def _block(label: str, batch: int, tq: int, tk: int | None, cfg: Any, cross: bool = False
-           ) -> tuple[list[Product], list[Product]]:
+def _block(label: str, batch: int, tq: int, tk: int | None, cfg: Any, cross: bool = False) -> Layer:
     """(forward, backward) of one attention sub-layer: q/k/v projections, attention, out_proj.
     ``tk`` is the key length (the memory's for cross-attention, whose k/v read ``batch * tk`` rows)."""
     d, heads = cfg.d_model, cfg.num_heads
@@ -158,7 +157,7 @@ def _block(label: str, batch: int, tq: int, tk: int | None, cfg: Any, cross: boo
     return fwd, bwd
 
 
-def _ff(label: str, rows: int, cfg: Any) -> tuple[list[Product], list[Product]]:
+def _ff(label: str, rows: int, cfg: Any) -> Layer:
     f1, b1 = _linear(f"{label}.linear1", rows, cfg.d_model, cfg.ff_dim)
     f2, b2 = _linear(f"{label}.linear2", rows, cfg.ff_dim, cfg.d_model)
     return f1 + f2, b2 + b1
@@ -167,19 +166,14 @@ def _ff(label: str, rows: int, cfg: Any) -> tuple[list[Product], list[Product]]:
 def _transformer(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
     """Encoder-decoder: L encoder layers over S = length, L decoder layers over T = length + 1."""
     B, S, T = batch, length, length + 1
-    fwd: list[Product] = []
-    bwd: list[Product] = []
+    layers: list[Layer] = []
     for i in range(cfg.num_layers):
-        for f, b in (_block(f"encoder.{i}.self_attn", B, S, None, cfg), _ff(f"encoder.{i}.ff", B * S, cfg)):
-            fwd += f
-            bwd = b + bwd
+        layers += [_block(f"encoder.{i}.self_attn", B, S, None, cfg), _ff(f"encoder.{i}.ff", B * S, cfg)]
     for i in range(cfg.num_layers):
-        for f, b in (_block(f"decoder.{i}.self_attn", B, T, None, cfg),
-                     _block(f"decoder.{i}.cross_attn", B, T, S, cfg), _ff(f"decoder.{i}.ff", B * T, cfg)):
-            fwd += f
-            bwd = b + bwd
-    f, b = _linear("out_proj" if not cfg.tie_embeddings else "tied output", B * T, cfg.d_model, vocab)
-    return fwd + f + b + bwd
+        layers += [_block(f"decoder.{i}.self_attn", B, T, None, cfg), _block(f"decoder.{i}.cross_attn", B, T, S, cfg),
+                   _ff(f"decoder.{i}.ff", B * T, cfg)]
+    layers.append(_linear("out_proj" if not cfg.tie_embeddings else "tied output", B * T, cfg.d_model, vocab))
+    return _in_step_order(layers)
 
 
 def _lm(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
@@ -188,14 +182,11 @@ def _lm(cfg: Any, batch: int, length: int, vocab: int) -> list[Product]:
     B, T = batch, length
     if T > cfg.block_size:
         raise ValueError(f"roofline: lm windows of {T} tokens exceed block_size {cfg.block_size}")
-    fwd: list[Product] = []
-    bwd: list[Product] = []
+    layers: list[Layer] = []
     for i in range(cfg.num_layers):
-        for f, b in (_block(f"blocks.{i}.self_attn", B, T, None, cfg), _ff(f"blocks.{i}.ff", B * T, cfg)):
-            fwd += f
-            bwd = b + bwd
-    f, b = _linear("tied output" if cfg.tie_embeddings else "lm_head", B * T, cfg.d_model, vocab)
-    return fwd + f + b + bwd
+        layers += [_block(f"blocks.{i}.self_attn", B, T, None, cfg), _ff(f"blocks.{i}.ff", B * T, cfg)]
+    layers.append(_linear("tied output" if cfg.tie_embeddings else "lm_head", B * T, cfg.d_model, vocab))
+    return _in_step_order(layers)
 
 
 _COUNTS = {"rnn": _rnn, "rnn-attn": _rnn_attn, "transformer": _transformer, "lm": _lm}
