@@ -19,46 +19,9 @@ from minigrad.gradcheck import gradient_errors
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
-def test_gradient_matches_central_differences(entry: optable.OpEntry):
-    @SETTINGS
-    @given(data=st.data())
-    def check(data):
-        shapes, kwargs = data.draw(STRATEGIES[entry.name])
-        arrays = [values(data.draw, s, lo, hi) for s, (lo, hi) in zip(shapes, entry.domains(len(shapes)))]
-        if entry.exclude is not None:
-            assume(not entry.exclude(*arrays, **kwargs))
-        tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
-        assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
-                            eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
-
-    check()
-
-
-SECOND_ORDER = settings(SETTINGS, max_examples=5)
-
-
-@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
-def test_second_derivative_matches_central_differences(entry: optable.OpEntry):
-    """gradgradcheck: the gradient of <d fn / d inputs, v> in the inputs and in v, for drawn shapes."""
-    @SECOND_ORDER
-    @given(data=st.data())
-    def check(data):
-        shapes, kwargs = data.draw(STRATEGIES[entry.name])
-        arrays = [values(data.draw, s, lo, hi) for s, (lo, hi) in zip(shapes, entry.domains(len(shapes)))]
-        if entry.exclude is not None:
-            assume(not entry.exclude(*arrays, **kwargs))
-        tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
-        assert mg.gradgradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
-                                eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
-
-    check()
-
-
-FORWARD = settings(SETTINGS, max_examples=6)
-
-
-def _draw_inputs(data, entry):
+def _draw_inputs(data, entry: optable.OpEntry) -> tuple[list[mg.Tensor], dict]:
+    """Shapes and kwargs from the op's strategy, values in its domain (``exclude`` rejected):
+    the input Tensors (requiring grad) and the kwargs."""
     shapes, kwargs = data.draw(STRATEGIES[entry.name])
     arrays = [values(data.draw, s, lo, hi) for s, (lo, hi) in zip(shapes, entry.domains(len(shapes)))]
     if entry.exclude is not None:
@@ -66,78 +29,94 @@ def _draw_inputs(data, entry):
     return [mg.tensor(a, requires_grad=True) for a in arrays], kwargs
 
 
+def for_each_op(hypothesis_settings: settings):
+    """A test ``test(entry, data)`` parametrized over the op table, with Hypothesis's ``data``
+    under ``hypothesis_settings`` (the test draws its inputs with ``_draw_inputs``)."""
+    def decorate(test):
+        drawn = hypothesis_settings(given(data=st.data())(test))
+        return pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)(drawn)
+
+    return decorate
+
+
+@for_each_op(SETTINGS)
+def test_gradient_matches_central_differences(entry: optable.OpEntry, data):
+    tensors, kwargs = _draw_inputs(data, entry)
+    assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
+                        eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
+
+
+SECOND_ORDER = settings(SETTINGS, max_examples=5)
+
+
+@for_each_op(SECOND_ORDER)
+def test_second_derivative_matches_central_differences(entry: optable.OpEntry, data):
+    """gradgradcheck: the gradient of <d fn / d inputs, v> in the inputs and in v, for drawn shapes."""
+    tensors, kwargs = _draw_inputs(data, entry)
+    assert mg.gradgradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
+                            eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
+
+
+FORWARD = settings(SETTINGS, max_examples=6)
+
+
 def _as_list(out):
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
-@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
-def test_forward_mode_matches_central_differences(entry: optable.OpEntry):
+@for_each_op(FORWARD)
+def test_forward_mode_matches_central_differences(entry: optable.OpEntry, data):
     """gradcheck(check_forward_ad=True): one jvp per input element against the same differences."""
-    @FORWARD
-    @given(data=st.data())
-    def check(data):
-        tensors, kwargs = _draw_inputs(data, entry)
-        assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors, eps=entry.eps, atol=entry.atol,
-                            rtol=entry.rtol, check_forward_ad=True)
-
-    check()
+    tensors, kwargs = _draw_inputs(data, entry)
+    assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors, eps=entry.eps, atol=entry.atol,
+                        rtol=entry.rtol, check_forward_ad=True)
 
 
-@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
-def test_jvp_is_the_transpose_of_vjp(entry: optable.OpEntry):
+@for_each_op(FORWARD)
+def test_jvp_is_the_transpose_of_vjp(entry: optable.OpEntry, data):
     """<v, J u> by forward mode equals <J^T v, u> by reverse mode, for random u and v."""
-    @FORWARD
-    @given(data=st.data())
-    def check(data):
-        tensors, kwargs = _draw_inputs(data, entry)
-        rng = np.random.default_rng(len(tensors))
-        us = [rng.standard_normal(t.shape) for t in tensors]
-        with fwAD.dual_level():
-            duals = [fwAD.make_dual(t, u) for t, u in zip(tensors, us)]
-            outs = [o for o in _as_list(entry.fn(*duals, **kwargs)) if o.dtype.kind == "f"]
-            tangents = [fwAD.unpack_dual(o).tangent for o in outs]
-        vs = [rng.standard_normal(o.shape) for o in outs]
-        forward = sum(float(np.sum(v * (0 if t is None else t.data))) for v, t in zip(vs, tangents))
-        outs = [o for o in _as_list(entry.fn(*tensors, **kwargs)) if o.dtype.kind == "f"]
-        live = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
-        grads = mg.autograd.grad([o for o, _ in live], tensors, [v for _, v in live], allow_unused=True) if live else []
-        reverse = sum(float(np.sum(g.data * u)) for g, u in zip(grads, us) if g is not None)
-        tol = 1e-9 if all(o.dtype == np.float64 for o in outs) else 1e-5  # astype rounds to float32
-        assert forward == pytest.approx(reverse, rel=tol, abs=tol)
-
-    check()
+    tensors, kwargs = _draw_inputs(data, entry)
+    rng = np.random.default_rng(len(tensors))
+    us = [rng.standard_normal(t.shape) for t in tensors]
+    with fwAD.dual_level():
+        duals = [fwAD.make_dual(t, u) for t, u in zip(tensors, us)]
+        outs = [o for o in _as_list(entry.fn(*duals, **kwargs)) if o.dtype.kind == "f"]
+        tangents = [fwAD.unpack_dual(o).tangent for o in outs]
+    vs = [rng.standard_normal(o.shape) for o in outs]
+    forward = sum(float(np.sum(v * (0 if t is None else t.data))) for v, t in zip(vs, tangents))
+    outs = [o for o in _as_list(entry.fn(*tensors, **kwargs)) if o.dtype.kind == "f"]
+    live = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
+    grads = mg.autograd.grad([o for o, _ in live], tensors, [v for _, v in live], allow_unused=True) if live else []
+    reverse = sum(float(np.sum(g.data * u)) for g, u in zip(grads, us) if g is not None)
+    tol = 1e-9 if all(o.dtype == np.float64 for o in outs) else 1e-5  # astype rounds to float32
+    assert forward == pytest.approx(reverse, rel=tol, abs=tol)
 
 
-@pytest.mark.parametrize("entry", optable.OPS, ids=lambda e: e.name)
-def test_forward_over_reverse_equals_reverse_over_reverse(entry: optable.OpEntry):
+@for_each_op(FORWARD)
+def test_forward_over_reverse_equals_reverse_over_reverse(entry: optable.OpEntry, data):
     """The Hessian-vector product of <fn(x), v> two ways: jvp of the gradient (the saved values a
     backward rule reads must carry their tangents) and the gradient of <gradient, u>."""
-    @FORWARD
-    @given(data=st.data())
-    def check(data):
-        tensors, kwargs = _draw_inputs(data, entry)
-        rng = np.random.default_rng(7)
-        outs = [o for o in _as_list(entry.fn(*tensors, **kwargs)) if o.dtype.kind == "f"]
-        vs = [rng.standard_normal(o.shape) for o in outs]
-        us = [rng.standard_normal(t.shape) for t in tensors]
+    tensors, kwargs = _draw_inputs(data, entry)
+    rng = np.random.default_rng(7)
+    outs = [o for o in _as_list(entry.fn(*tensors, **kwargs)) if o.dtype.kind == "f"]
+    vs = [rng.standard_normal(o.shape) for o in outs]
+    us = [rng.standard_normal(t.shape) for t in tensors]
 
-        def scalar(*xs):
-            parts = [(o * v).sum() for o, v in zip(_as_list(entry.fn(*xs, **kwargs)), vs) if o.dtype.kind == "f"]
-            return sum(parts[1:], parts[0])
+    def scalar(*xs):
+        parts = [(o * v).sum() for o, v in zip(_as_list(entry.fn(*xs, **kwargs)), vs) if o.dtype.kind == "f"]
+        return sum(parts[1:], parts[0])
 
-        argnums = tuple(range(len(tensors)))
-        _, forward = func.jvp(lambda *xs: func.grad(scalar, argnums=argnums)(*xs), tuple(tensors), tuple(
-            mg.tensor(u) for u in us))
-        xs = [mg.tensor(t.data, requires_grad=True) for t in tensors]
-        grads = mg.autograd.grad(scalar(*xs), xs, create_graph=True, allow_unused=True)
-        terms = [(g * mg.tensor(u)).sum() for g, u in zip(grads, us) if g is not None and g.requires_grad]
-        if not terms:
-            return
-        reverse = mg.autograd.grad(sum(terms[1:], terms[0]), xs, allow_unused=True)
-        for f, r in zip(forward, reverse):
-            np.testing.assert_allclose(f.data, 0 if r is None else r.data, rtol=1e-7, atol=1e-9)
-
-    check()
+    argnums = tuple(range(len(tensors)))
+    _, forward = func.jvp(lambda *xs: func.grad(scalar, argnums=argnums)(*xs), tuple(tensors), tuple(
+        mg.tensor(u) for u in us))
+    xs = [mg.tensor(t.data, requires_grad=True) for t in tensors]
+    grads = mg.autograd.grad(scalar(*xs), xs, create_graph=True, allow_unused=True)
+    terms = [(g * mg.tensor(u)).sum() for g, u in zip(grads, us) if g is not None and g.requires_grad]
+    if not terms:
+        return
+    reverse = mg.autograd.grad(sum(terms[1:], terms[0]), xs, allow_unused=True)
+    for f, r in zip(forward, reverse):
+        np.testing.assert_allclose(f.data, 0 if r is None else r.data, rtol=1e-7, atol=1e-9)
 
 
 def _function_classes():
