@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+import click
 
 from minigrad.cli.errors import CLIError
 
@@ -54,6 +56,24 @@ def writing(path: str, option: str) -> Iterator[None]:
         yield
     except OSError as err:
         raise CLIError(f"cannot write {option} {path}: {err.strerror or err}") from None
+
+
+def page_options(html_help: str) -> Callable[[Callable], Callable]:
+    """The options of a command that writes a web page: ``--html FILE`` (``html_path``, help
+    ``html_help``) and ``--open`` (``open_page``: open it in a browser, see ``check_open``)."""
+
+    def decorate(f: Callable) -> Callable:
+        f = click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")(f)
+        return click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                            help=html_help)(f)
+
+    return decorate
+
+
+def check_open(open_page: bool, html_path: str | None) -> None:
+    """CLIError for ``--open`` without ``--html FILE``: there is no page to open."""
+    if open_page and not html_path:
+        raise CLIError("--open opens the --html page: give --html FILE too")
 
 
 def open_in_browser(path: str) -> None:

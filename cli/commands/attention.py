@@ -6,7 +6,7 @@ import click
 
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError, user_errors
-from minigrad.cli.files import check_output_file, open_in_browser, writing
+from minigrad.cli.files import check_open, check_output_file, open_in_browser, page_options, writing
 from minigrad.cli.loading import check_input_length, open_checkpoint, require_seq2seq
 
 PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png'
@@ -18,9 +18,7 @@ PLOT_HINT = 'matplotlib is not installed; pip install "minigrad[plot]" for --png
 @click.option("--beam-size", type=click.IntRange(min=1), default=1, show_default=True, help="Beam width (1: greedy).")
 @click.option("--png", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help='Also write the heatmap as an image (needs: pip install "minigrad[plot]").')
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Also write a web page of every layer and head (Transformers) or of the alignment (RNNs).")
-@click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")
+@page_options("Also write a web page of every layer and head (Transformers) or of the alignment (RNNs).")
 @click.option("--new-tokens", type=click.IntRange(min=0), default=16, show_default=True,
               help="Language models: how many tokens to generate after the prompt.")
 def command(checkpoint: str, text: str, beam_size: int, png: str | None, html_path: str | None,
@@ -45,8 +43,7 @@ def command(checkpoint: str, text: str, beam_size: int, png: str | None, html_pa
         except ImportError:
             raise CLIError(PLOT_HINT) from None
         check_output_file(png, "--png")
-    if open_page and not html_path:
-        raise CLIError("--open opens the --html page: give --html FILE too")
+    check_open(open_page, html_path)
     check_output_file(html_path, "--html")
     model, task, config, _ = open_checkpoint(checkpoint)
     if task.kind == "lm":

@@ -18,7 +18,7 @@ import click
 
 from minigrad.cli.core import MinigradCommand
 from minigrad.cli.errors import CLIError
-from minigrad.cli.files import check_output_file, open_in_browser, writing
+from minigrad.cli.files import check_open, check_output_file, open_in_browser, page_options, writing
 from minigrad.cli.loading import call_user, load_function
 from minigrad.viz import demos
 
@@ -109,9 +109,7 @@ def _print_gradient_graph(gg, values: int, console) -> None:
               help="Render the graph to PNG (needs the Graphviz 'dot' program).")
 @click.option("--svg", "svg_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Render the graph to SVG (needs the Graphviz 'dot' program).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Write the graph as one self-contained web page to step through (opens from file://).")
-@click.option("--open", "open_page", is_flag=True, help="Open the --html page in the default browser.")
+@page_options("Write the graph as one self-contained web page to step through (opens from file://).")
 @click.option("--values", type=click.IntRange(min=0), default=4, show_default=True,
               help="How many values of each gradient to show.")
 @click.option("--order", type=click.IntRange(1, 2), default=1, show_default=True,
@@ -148,8 +146,7 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     if (png_path or svg_path) and shutil.which("dot") is None:
         raise CLIError("--png/--svg need the Graphviz 'dot' program (e.g. apt-get install graphviz); "
                        "--dot FILE writes the DOT text without it")
-    if open_page and not html_path:
-        raise CLIError("--open opens the --html page: give --html FILE too")
+    check_open(open_page, html_path)
     for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg"), (html_path, "--html")):
         check_output_file(path, option)
     label = f"--demo {demo}" if demo else target
