@@ -7,17 +7,14 @@ fan_in = in_channels / groups * prod(kernel_size), as PyTorch's default.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
-from . import init
-from .layers import _dtype, _positive_int
+from .layers import _dtype, _positive_int, _reset_weight_and_bias, _weight_and_bias
 from .module import Module
-from .parameter import Parameter
 
 
 class _ConvNd(Module):
@@ -39,20 +36,12 @@ class _ConvNd(Module):
         if len(self.kernel_size) != self._dims:
             raise ValueError(f"{name}: kernel_size must be an int or {self._dims} of them, got {kernel_size!r}")
         self.stride, self.padding, self.dilation = stride, padding, dilation
-        dtype = _dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias, _dtype(dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Redraw weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return type(self)._function(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

@@ -34,6 +34,27 @@ def _dtype(dtype: Any) -> np.dtype:
     return dtype
 
 
+def _weight_and_bias(module: Module, weight_shape: tuple, bias: bool, dtype: np.dtype) -> None:
+    """Register ``weight`` (weight_shape) and ``bias`` (weight_shape[0],), or a None bias."""
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(np.empty(weight_shape[:1], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default for Linear and Conv: both from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    For a weight (out, in, *kernel), fan_in = in * prod(kernel); ``kaiming_uniform_`` with
+    a = sqrt(5) draws the weight from that range.
+    """
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1.0 / math.sqrt(weight.data[0].size)  # fan_in
+        init.uniform_(bias, -bound, bound)
+
+
 # ---------------------------------------------------------------- Linear
 
 
@@ -49,20 +70,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int("Linear", "in_features", in_features)
         self.out_features = _positive_int("Linear", "out_features", out_features)
-        dtype = _dtype(dtype)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_features,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (self.out_features, self.in_features), bias, _dtype(dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Redraw weight and bias from U(-1/sqrt(in), 1/sqrt(in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         """x (..., in_features) -> (..., out_features)."""

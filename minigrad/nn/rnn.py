@@ -26,21 +26,33 @@ import numpy as np
 from .. import functional as F
 from ..errors import ShapeError
 from ..ops import concat, stack
-from ..tensor import Tensor
-from . import init
 from ..ops._cell_math import CELLS
 from ..ops.recurrent import CellStep, Recurrence
+from ..tensor import Tensor
+from . import init
+from .layers import _as_tensor, _positive_int
 from .module import Module
 from .parameter import Parameter
 
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+
+def _add_cell_parameters(module: Module, suffix: str, rows: int, input_size: int, hidden_size: int, bias: bool,
+                         dtype: np.dtype) -> tuple[str, str, str, str]:
+    """Register ``weight_ih<suffix>`` (rows, input_size), ``weight_hh<suffix>`` (rows, hidden_size)
+    and ``bias_ih<suffix>``, ``bias_hh<suffix>`` (rows,), or None biases; return the four names."""
+    names = tuple(n + suffix for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    module.register_parameter(names[0], Parameter(np.empty((rows, input_size), dtype=dtype)))
+    module.register_parameter(names[1], Parameter(np.empty((rows, hidden_size), dtype=dtype)))
+    for name in names[2:]:
+        module.register_parameter(name, Parameter(np.empty((rows,), dtype=dtype)) if bias else None)
+    return names
 
 
-def _check_size(layer: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-    return int(value)
+def _reset_uniform(module: Module) -> None:
+    """Every parameter of ``module`` from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in
+    registration order (PyTorch's default for recurrent layers)."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for param in module.parameters():
+        init.uniform_(param, -bound, bound)
 
 
 def _rnn_kind(layer: str, nonlinearity: str) -> str:
@@ -60,26 +72,17 @@ class _CellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None):
         super().__init__()
         name = type(self).__name__
-        self.input_size = _check_size(name, "input_size", input_size)
-        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
+        self.input_size = _positive_int(name, "input_size", input_size)
+        self.hidden_size = _positive_int(name, "hidden_size", hidden_size)
         self.bias = bool(bias)
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         rows = CELLS[self._kind].gates * self.hidden_size
-        self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype=dtype))
-        if self.bias:
-            self.bias_ih = Parameter(np.empty((rows,), dtype=dtype))
-            self.bias_hh = Parameter(np.empty((rows,), dtype=dtype))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        _add_cell_parameters(self, "", rows, self.input_size, self.hidden_size, self.bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in registration order."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for param in self.parameters():
-            init.uniform_(param, -bound, bound)
+        _reset_uniform(self)
 
     def _input(self, x: Any) -> tuple[Tensor, bool]:
         x = _as_tensor(x)
@@ -108,13 +111,13 @@ class _CellBase(Module):
         return text
 
 
-
 def _one_state(owner: str, given: dict[str, Any]) -> Any:
     """The initial state passed under one of its accepted names (``hx`` is PyTorch's), or None."""
     passed = {name: value for name, value in given.items() if value is not None}
     if len(passed) > 1:
         raise TypeError(f"{owner}: the initial state was given twice ({' and '.join(passed)}); pass one")
     return next(iter(passed.values()), None)
+
 
 class RNNCell(_CellBase):
     """Elman cell: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act tanh or relu.
@@ -214,9 +217,9 @@ class _RecurrentBase(Module):
                  batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None):
         super().__init__()
         name = type(self).__name__
-        self.input_size = _check_size(name, "input_size", input_size)
-        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
-        self.num_layers = _check_size(name, "num_layers", num_layers)
+        self.input_size = _positive_int(name, "input_size", input_size)
+        self.hidden_size = _positive_int(name, "hidden_size", hidden_size)
+        self.num_layers = _positive_int(name, "num_layers", num_layers)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout <= 1.0:
@@ -231,16 +234,8 @@ class _RecurrentBase(Module):
             layer_in = self.input_size if layer == 0 else self.hidden_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                names = tuple(n + suffix for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-                setattr(self, names[0], Parameter(np.empty((rows, layer_in), dtype=dtype)))
-                setattr(self, names[1], Parameter(np.empty((rows, self.hidden_size), dtype=dtype)))
-                if self.bias:
-                    setattr(self, names[2], Parameter(np.empty((rows,), dtype=dtype)))
-                    setattr(self, names[3], Parameter(np.empty((rows,), dtype=dtype)))
-                else:
-                    self.register_parameter(names[2], None)
-                    self.register_parameter(names[3], None)
-                self._weight_names.append(names)
+                self._weight_names.append(
+                    _add_cell_parameters(self, suffix, rows, layer_in, self.hidden_size, self.bias, dtype))
         self.reset_parameters()
 
     @property
@@ -249,9 +244,7 @@ class _RecurrentBase(Module):
 
     def reset_parameters(self) -> None:
         """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in registration order."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for param in self.parameters():
-            init.uniform_(param, -bound, bound)
+        _reset_uniform(self)
 
     # --- checks
     def _layout(self) -> str:
