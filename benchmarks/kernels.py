@@ -419,34 +419,19 @@ def table(rows: list) -> list[str]:
     return out
 
 
-NOTES = """\
-- Noise: this VM's 2 vCPUs were shared with other jobs (load average 6-7 while these
-  tables were made), which slows even CPU-time measurements (cache and steal). Across five
-  full runs while writing the kernels the same row moved by up to 3x, e.g. cross-entropy
-  fwd+bwd 704x14 float32 took 21-25 us in four runs (numpy/numba 3.2-5.6x) and 89 us in
-  one (1.55x); the tiny batched Numba matmul 30 us in three runs (1.8x np.matmul), 54 and
-  80 us in two. Re-run the command on a quiet machine before drawing fine conclusions.
-- matmul: every product at minigrad's default sizes goes to BLAS (`np.matmul`), because
-  OpenBLAS's small-matrix kernels beat the Numba loop there; the Numba path serves only
-  batches of >= 256 tiny matrices with k <= 4 and n*k*m <= 256 (1.8-2.5x faster than
-  np.matmul on those). The rule is in the docstring of `minigrad/kernels/linalg.py`, its
-  measured grid (`--crossover`) under "Kernel design" below. The [blas] rows' numba/numpy
-  ratio is the noise floor. [blas, folded]: a batched `a` times a 2-D `b`
-  runs as one (batch*n, k) @ (k, m) GEMM instead of NumPy's GEMM per batch entry.
-- GELU: the NumPy reference calls `math.erf` per element, so its column is slow by
-  construction. float32 uses a vectorized rational erf (<= 4.5e-7 absolute error); float64
-  keeps libm's exact erf, a scalar call per element, which is why float64 GELU is several
-  times slower than PyTorch's vectorized erf (standalone runs measured PyTorch's float64
-  GELU at 1.5 ms in one run and 8.6-8.9 ms in three others: treat that row as unstable).
-- Softmax over long rows (1024x1024): PyTorch stays ahead (~0.8x); per-row blocking and a
-  lane-array max were tried and measured no faster (see `_activations_nb.py`).
-- Adam over 1M float32 (16 MB of state) is memory-bound and varies with what else runs on
-  the shared machine: standalone interleaved runs gave Numba 443-507 us vs PyTorch's fused
-  Adam 767-857 us, while one full benchmark run gave 839 vs 536 us.
-- Cross-entropy keeps softmax(logits) (N, C) for the backward instead of logits + per-row
-  logsumexp: 10-30% faster forward+backward (704x14 float32 15.6 vs 17.5 us; 1024x1024
-  672 vs 897 us) for the same memory (the logits need not be kept).
-"""
+def kept_notes(path: Path = results_md.RESULTS) -> str:
+    """The hand-written "### Notes" of the "## Kernels" section of RESULTS.md (what the rows
+    mean and how far to trust them), which a rewrite of the section keeps; "" when there are none.
+    Prose about measurements is kept with them, in RESULTS.md."""
+    if not path.exists():
+        return ""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bounds = results_md._section_bounds(lines, "## Kernels")
+    if bounds is None or "### Notes" not in lines[bounds[0]:bounds[1]]:
+        return ""
+    first = lines.index("### Notes", bounds[0]) + 1
+    last = next((i for i in range(first, bounds[1]) if lines[i].startswith("### ")), bounds[1])
+    return "\n".join(lines[first:last]).strip("\n")
 
 
 def targets(rows: list) -> list[str]:
@@ -544,6 +529,7 @@ def main() -> None:
     start_lines.append("float64 inputs compile a second specialization of each kernel on first use "
                        "(about the same time again, cached the same way).")
 
+    notes = kept_notes()
     section = "\n".join(
         ["## Kernels", "", f"Reproduce: `{COMMAND}` (single-threaded; median CPU time per call over "
          f"{repeats} interleaved repeats; ratios > 1 mean Numba is faster; rows marked [blas] "
@@ -556,7 +542,7 @@ def main() -> None:
            if any(r[0] == "large" for r in rows) else [])
         + ["", "### Targets (judged from this run)", ""]
         + targets(rows)
-        + ["", "### Notes", "", NOTES.rstrip("\n")]
+        + (["", "### Notes", "", notes] if notes else [])
         + ["", "### Start-up costs (subprocesses, fresh NUMBA_CACHE_DIR)", ""]
         + start_lines
     )
