@@ -7,6 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import autograd
+from testutils import custom_function
 
 
 def f64(values, requires_grad=True):
@@ -116,16 +117,9 @@ def test_an_output_that_does_not_require_grad_is_an_error():
 
 
 def test_gradgradcheck_catches_a_wrong_second_derivative():
-    class CubeWithWrongSecondDerivative(mg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved
-            return grad * 3 * (x.detach() if isinstance(x, mg.Tensor) else x) ** 2  # constant in x: d2 lost
+    CubeWithWrongSecondDerivative = custom_function(  # the gradient is constant in x: d2 lost
+        "CubeWithWrongSecondDerivative", lambda x: x ** 3,
+        lambda grad, x: grad * 3 * (x.detach() if isinstance(x, mg.Tensor) else x) ** 2)
 
     x = f64([0.5, 1.5])
     assert mg.gradcheck(lambda t: CubeWithWrongSecondDerivative.apply(t), [x])

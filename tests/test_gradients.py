@@ -15,6 +15,7 @@ from minigrad import forward_ad as fwAD
 from minigrad import func
 from minigrad import optable
 from minigrad.gradcheck import gradient_errors
+from testutils import custom_function
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -162,34 +163,14 @@ def test_every_public_op_has_a_table_entry_and_a_strategy():
 
 
 def test_a_wrong_backward_is_caught():
-    class BadSquare(mg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved
-            return 2.01 * x * grad  # 0.5% off
+    BadSquare = custom_function("BadSquare", lambda x: x * x, lambda grad, x: 2.01 * x * grad)  # 0.5% off
 
     x = mg.tensor(np.linspace(0.5, 2.0, 6), requires_grad=True)
     with pytest.raises(mg.GradcheckError, match=r"input 0 is wrong at index \(\d,\): analytic -?[\d.]+, numeric"):
         mg.gradcheck(lambda t: BadSquare.apply(t), [x])
 
 
-class DoubledSquare(mg.Function):
-    """x * x with a backward twice too large."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return 4 * x * grad
+DoubledSquare = custom_function("DoubledSquare", lambda x: x * x, lambda grad, x: 4 * x * grad)  # twice too large
 
 
 def test_a_scalar_output_reports_the_true_gradients():
@@ -206,14 +187,7 @@ def test_a_non_scalar_output_says_its_numbers_are_projected():
 
 
 def test_a_missing_gradient_contribution_is_caught():
-    class HalfSum(mg.Function):
-        @staticmethod
-        def forward(ctx, a, b):
-            return a + b
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad, None  # forgets b
+    HalfSum = custom_function("HalfSum", lambda a, b: a + b, lambda grad, a, b: (grad, None))  # forgets b
 
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     b = mg.tensor([3.0, 4.0], requires_grad=True)

@@ -1,9 +1,9 @@
 """Helpers shared by the test folders (``tests/`` is on sys.path, so ``from testutils import ...``).
 
-Sections: the CLI (tiny training arguments, running a command, the one-line-error
-assertion, a trained checkpoint), models and layers (gradient checks through their
-parameters, random inputs, a copy batch), and kernels (dtypes, tolerances, running a
-kernel under both backends).
+Sections: ops with a deliberately wrong rule (for the checkers' tests), the CLI (tiny
+training arguments, running a command, the one-line-error assertion, a trained checkpoint),
+models and layers (gradient checks through their parameters, random inputs, a copy batch),
+and kernels (dtypes, tolerances, running a kernel under both backends).
 """
 
 from __future__ import annotations
@@ -20,6 +20,24 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad import nn
 from minigrad.kernels import use_backend
+
+# -- ops with a deliberately wrong rule ----------------------------------------------------------
+
+
+def custom_function(name: str, forward: Callable[..., Any], backward: Callable[..., Any]) -> type[mg.Function]:
+    """A ``Function`` subclass called ``name`` that saves its inputs: ``forward(*inputs)`` gives the
+    output, ``backward(grad, *inputs)`` one gradient per input. The tests of gradcheck and
+    gradgradcheck build their wrong ops with it, so the wrong rule is the one line to read."""
+
+    def forward_(ctx, *inputs):
+        ctx.save_for_backward(*inputs)
+        return forward(*inputs)
+
+    def backward_(ctx, grad):
+        return backward(grad, *ctx.saved)
+
+    return type(name, (mg.Function,), {"forward": staticmethod(forward_), "backward": staticmethod(backward_)})
+
 
 # -- the CLI -------------------------------------------------------------------------------------
 
