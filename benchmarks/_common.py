@@ -1,8 +1,8 @@
 """Shared by the end-to-end benchmarks (``train_step.py``, ``time_to_accuracy.py``).
 
 Import this module FIRST: it pins every thread pool to one thread before NumPy, Numba or
-PyTorch is imported (OpenBLAS's threads make the small matrix products of these models
-20-40x slower on the project's loaded 2-core machine), so minigrad and PyTorch are compared
+PyTorch is imported (on a machine shared with other jobs, BLAS threads make the small matrix
+products of these models many times slower), so minigrad and PyTorch are compared
 single-threaded. ``MINIGRAD_BENCH_THREADS=N`` overrides the count for both.
 """
 
@@ -287,8 +287,8 @@ def peak_rss_mb() -> float:
 
     Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this program's own memory.
     Not ``getrusage``'s ``ru_maxrss``, which Linux carries over from the parent across fork
-    and exec: a worker started by a parent that had imported PyTorch reported ~100 MiB more
-    than the same worker started from a bare shell.
+    and exec, so a worker would report the memory of the parent that started it (PyTorch's,
+    say) instead of its own.
     """
     try:
         with open("/proc/self/status") as f:

@@ -7,8 +7,8 @@ Usage (from the repository root):
 
 minigrad's ``conv1d``/``conv2d`` gather every kernel-sized window into a matrix (``Windows``,
 im2col) and multiply it by the weights in one GEMM per group; the backward is the transposed
-GEMM and ``Fold`` (col2im). The issue's rule: a Numba kernel only where a benchmark shows it
-beating that. So each conv row also times the candidate kernel, a direct convolution compiled
+GEMM and ``Fold`` (col2im). The rule: a Numba kernel only where a benchmark shows it beating
+that. So each conv row also times the candidate kernel, a direct convolution compiled
 with Numba (``direct_conv2d`` below: the output row accumulated over input channels and kernel
 offsets, vectorized along the output width), on the forward pass alone, where it has its best
 chance (no backward to write). Pooling rows time the op's forward and backward against PyTorch.

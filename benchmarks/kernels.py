@@ -59,11 +59,10 @@ COMMAND = "python benchmarks/kernels.py --write-results"
 # ---------------------------------------------------------------------------------------
 
 
-# CPU time of this process, not wall time: on the shared 2-core machine other jobs take the
-# core away for milliseconds at a time, which wall-clock medians do not remove (identical
-# np.matmul calls differed by 3x). Everything timed here runs on the calling thread
-# (Numba without parallel=True, OpenBLAS and PyTorch limited to one thread), so CPU time
-# is the cost of the call.
+# CPU time of this process, not wall time: on a shared machine other jobs take the core away
+# for milliseconds at a time, which wall-clock medians do not remove. Everything timed here
+# runs on the calling thread (Numba without parallel=True, OpenBLAS and PyTorch limited to
+# one thread), so CPU time is the cost of the call.
 clock = time.process_time
 
 
@@ -274,8 +273,8 @@ def build_cases(full: bool):
         impl, path = case_matmul(sa, sb, f32)
         add("default", f"matmul [{path}]", fmt_shape(sa, sb), f32, impl)
     if full:
-        # the rows (64x512 softmax, 1280x1000 cross-entropy, 64x32x256 layer norm), the
-        # lm at block 256 (attention rows of 256, 4 heads), and square 1024x1024 inputs
+        # long rows (softmax over 512 columns, cross-entropy over 1000 classes, layer norm of
+        # width 256), the lm at block 256 (attention rows of 256, 4 heads), and square 1024x1024 inputs
         for shape in ((64, 512), (16, 4, 256, 256), (1024, 1024)):
             add("large", "softmax fwd+bwd", "x".join(map(str, shape)), f32, case_softmax(shape, f32, True))
         for shape in ((4096, 256), (1024, 1024)):

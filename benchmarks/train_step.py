@@ -324,10 +324,10 @@ def memory_curve(model: str, steps: int, with_torch: bool) -> list[str]:
 def breakdown(model: str, size: str, steps: int) -> list[str]:
     """CPU time per step by phase and by op (every ``Function``'s forward and backward timed).
 
-    Each op's forward/backward is wrapped with a CPU timer (~1 us per call added); "Python
-    outside ops" is the phase's time not spent inside any op (module calls, checks, graph
-    bookkeeping), "engine" the same for backward (topological sort, gradient routing,
-    accumulation). Markdown lines.
+    Each op's forward/backward is wrapped with a CPU timer (which adds its own cost to every
+    call); "Python outside ops" is the phase's time not spent inside any op (module calls,
+    checks, graph bookkeeping), "engine" the same for backward (topological sort, gradient
+    routing, accumulation). Markdown lines.
     """
     from collections import defaultdict
 
