@@ -11,7 +11,7 @@ source length. Expect the model without attention to fall behind as sequences gr
 both attention models stay accurate, and Bahdanau's attention over the source to follow the
 diagonal (output t looks at source t).
 
-Run:  python examples/05_copy_attention_vs_bottleneck.py          (about 20 s on 2 cores)
+Run:  python examples/05_copy_attention_vs_bottleneck.py
 """
 
 import os

@@ -2,13 +2,13 @@
 
 To write the reversed sequence the decoder must read the source back to front: when it
 produces output position t of a length-L source it should look at source position L-1-t.
-Nothing tells it so; it learns it from examples. After 400 steps of Adam (seconds on a
-laptop), the cross-attention of its last layer over the source is an anti-diagonal.
+Nothing tells it so; it learns it from examples. After 400 steps of Adam the cross-attention
+of its last layer over the source is an anti-diagonal.
 
     model  transformer: 2 encoder + 2 decoder layers, d_model 32, 2 heads, feed-forward 64
     task   reverse: symbols 0..7, lengths 1..8 ("3 1 4" -> "4 1 3")
 
-Run:  python examples/06_transformer_reverse.py          (about 10 s on 2 cores)
+Run:  python examples/06_transformer_reverse.py
       (with matplotlib installed, MINIGRAD_EXAMPLE_OUTPUT=dir also writes dir/reverse_attention.png)
       minigrad-train --task reverse --model transformer   trains the full-size version
 """
