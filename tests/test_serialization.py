@@ -238,17 +238,30 @@ def test_load_bad_files_raise_checkpoint_error_naming_the_file(tmp_path, good_by
     assert "broken.safetensors" in str(info.value)
 
 
-def test_load_missing_wrong_suffix_and_directory(tmp_path):
-    with pytest.raises(CheckpointError, match=r"missing\.safetensors: no such file"):
-        load(tmp_path / "missing.safetensors")
-    write_bytes(tmp_path / "weights.pt", b"whatever")
-    with pytest.raises(CheckpointError, match=r"weights\.pt.* must be a file ending in \.safetensors"):
-        load(tmp_path / "weights.pt")
-    (tmp_path / "dir.safetensors").mkdir()
-    with pytest.raises(CheckpointError, match="is a directory"):
-        load(tmp_path / "dir.safetensors")
-    with pytest.raises(CheckpointError, match="no such file"):
-        load_metadata(tmp_path / "missing.safetensors")
+# (loader, file name, what stands at the path: None nothing, "dir" a directory, bytes a file, message)
+MISSING_OR_WRONG_FILES = [
+    (load, "missing.safetensors", None, r"missing\.safetensors: no such file"),
+    (load, "weights.pt", b"whatever", r"weights\.pt.* must be a file ending in \.safetensors"),
+    (load, "dir.safetensors", "dir", "is a directory"),
+    (load_metadata, "missing.safetensors", None, "no such file"),
+    (load_json, "cfg.json", None, r"cfg\.json: no such file"),
+    (load_json, "bad.json", b'{"a": 1,', r"bad\.json is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("loader, name, content, message", MISSING_OR_WRONG_FILES,
+                         ids=[f"{case[0].__name__}-{case[1]}" for case in MISSING_OR_WRONG_FILES])
+def test_loading_a_missing_or_wrong_file_is_a_checkpoint_error(tmp_path, loader, name, content, message):
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        write_bytes(path, content)
+    with pytest.raises(CheckpointError, match=message):
+        loader(path)
+
+
+def test_a_checkpoint_error_is_an_os_error():
     assert isinstance(CheckpointError("x"), OSError)
 
 
@@ -265,12 +278,7 @@ def test_json_round_trip_and_numpy_values(tmp_path):
     assert path.read_text().endswith("\n")
 
 
-def test_json_errors(tmp_path):
-    with pytest.raises(CheckpointError, match=r"cfg\.json: no such file"):
-        load_json(tmp_path / "cfg.json")
-    write_bytes(tmp_path / "bad.json", b'{"a": 1,')
-    with pytest.raises(CheckpointError, match=r"bad\.json is not valid JSON"):
-        load_json(tmp_path / "bad.json")
+def test_save_json_of_a_value_it_cannot_write_writes_nothing(tmp_path):
     with pytest.raises(TypeError, match="save_json: cannot write"):
         save_json({"f": object()}, tmp_path / "x.json")
     assert not (tmp_path / "x.json").exists()
