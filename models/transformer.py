@@ -145,9 +145,9 @@ class FeedForward(Module):
         self.activation = activation
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.linear1(x)
+        h = self.linear1(x)  # (..., ff_dim)
         h = gelu(h) if self.activation == "gelu" else relu(h)
-        return self.linear2(self.dropout(h))
+        return self.linear2(self.dropout(h))  # (..., d_model)
 
 
 class EncoderLayer(Module):
