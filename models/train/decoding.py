@@ -49,13 +49,11 @@ def is_per_position(model: minigrad.nn.Module) -> bool:
     return isinstance(model, TransformerEncoderModel)
 
 
-
 def strip_bos(tokens: np.ndarray) -> np.ndarray:
     """``tokens`` (B, L) without the leading BOS column, when every row starts with one."""
     if tokens.shape[1] and (tokens[:, 0] == tasks.BOS).all():
         return tokens[:, 1:]
     return tokens
-
 
 
 def attention_matrix(attention: Any, length: int | None = None) -> np.ndarray | None:
