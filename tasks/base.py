@@ -194,6 +194,13 @@ class Task:
     def decode_target(self, ids: Sequence[int] | np.ndarray) -> str:
         raise NotImplementedError
 
+    def _strict_encode(self, vocab: Vocab, symbols: str | Sequence[str]) -> list[int]:
+        """``vocab.strict_encode(symbols)``, its TaskError prefixed with the task's name."""
+        try:
+            return vocab.strict_encode(symbols)
+        except TaskError as err:
+            raise TaskError(f"{self.name}: {err}") from None
+
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"<{type(self).__name__} {self.name}: {shown}>"
@@ -253,10 +260,7 @@ class Seq2SeqTask(Task):
         tokens = self.src_vocab.tokenize(text)
         if not tokens:
             raise TaskError(f"{self.name}: empty input; valid tokens: {self.src_vocab.preview()}")
-        try:
-            return self.src_vocab.strict_encode(tokens)
-        except TaskError as err:
-            raise TaskError(f"{self.name}: {err}") from None
+        return self._strict_encode(self.src_vocab, tokens)
 
     def decode_target(self, ids: Sequence[int] | np.ndarray) -> str:
         """The surface string of target ids: stops at EOS, drops specials."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -105,24 +105,57 @@ def _shown(fp: dict[str, Any]) -> str:
     return f"{fp['bytes']} bytes, SHA-256 {fp['sha256'][:12]}"
 
 
+_D = TypeVar("_D", bound="DataFile")
+
+
 class DataFile:
-    """What the file and text tasks share: the fingerprint of their data file ``options["path"]``.
+    """What the file and text tasks share: their data file ``options["path"]`` (the option's
+    check, the file's fingerprint, and a restore that reads the file only when it is needed).
 
     ``data_fingerprint`` is ``fingerprint()`` of the file as the task read it, or, until a
-    restored task reads it, the one its state recorded (None for a state saved before
-    fingerprints were recorded); ``state()`` stores it under ``"data"``. A task restored by
-    ``from_state`` refuses a file with other contents (DataFileChanged naming the file),
-    unless it was restored with ``accept_changed_data=True``.
+    restored task reads it, the one its state recorded (None when the state records none);
+    ``state()`` stores it under ``"data"``. A task restored by ``from_state`` refuses a file
+    with other contents (DataFileChanged naming the file), unless it was restored with
+    ``accept_changed_data=True``. A subclass gives ``DEFAULTS``, ``ALIASES`` and
+    ``_check(options)``, which calls ``_check_path``.
     """
 
     name: str
     options: dict[str, Any]
+    DEFAULTS: dict[str, Any]
+    ALIASES: dict[str, str]
     data_fingerprint: dict[str, Any] | None = None
     _verify_data = False
 
-    def _restore_fingerprint(self, state: dict[str, Any], accept_changed_data: bool) -> None:
-        self.data_fingerprint = _check_fingerprint(self.name, state.get("data"))
-        self._verify_data = not accept_changed_data
+    @classmethod
+    def _restored(cls: type[_D], state: dict[str, Any], path: str | None, accept_changed_data: bool) -> _D:
+        """A task of this class with the options of ``state`` (``path`` overriding the stored one)
+        and its recorded fingerprint, the file not read; ``from_state`` adds the vocabularies."""
+        task = cls.__new__(cls)
+        options = dict(state["options"])
+        if path is not None:
+            options["path"] = path
+        task.options = task._check(resolve_options(cls.name, cls.DEFAULTS, options, cls.ALIASES))
+        task.data_fingerprint = _check_fingerprint(cls.name, state.get("data"))
+        task._verify_data = not accept_changed_data
+        return task
+
+    def _check_path(self, o: dict[str, Any], holding: str) -> None:
+        """Set ``o["path"]`` to the str path of the data file; TaskError when it is missing or not a
+        path (``holding`` says what the file holds, for the message)."""
+        if o["path"] is None:
+            raise TaskError(f"{self.name}: option 'path' is required ({holding})")
+        try:
+            o["path"] = os.fsdecode(os.fspath(o["path"]))
+        except TypeError:
+            raise TaskError(f"{self.name}: path must be a file path, got {o['path']!r}") from None
+
+    def _require_data_file(self) -> None:
+        """TaskError unless the data file exists (a restored task reads it when a split is needed)."""
+        path = self.options["path"]
+        if not os.path.exists(path):
+            raise TaskError(f"{self.name}: the data file {path} is not available; this task was restored "
+                            "without its data (pass path= to from_state)")
 
     def _read_data(self) -> str:
         """The text of the data file, checked against the recorded fingerprint."""
@@ -178,12 +211,7 @@ class FileTask(DataFile, Seq2SeqTask):
     def from_state(cls, state: dict[str, Any], path: str | None = None, accept_changed_data: bool = False) -> "FileTask":
         """Rebuild from ``state()`` without reading the file (``path`` overrides the stored one;
         ``accept_changed_data``: read whatever it holds, see ``DataFile``)."""
-        task = cls.__new__(cls)
-        options = dict(state["options"])
-        if path is not None:
-            options["path"] = path
-        task.options = task._check(resolve_options(cls.name, cls.DEFAULTS, options, cls.ALIASES))
-        task._restore_fingerprint(state, accept_changed_data)
+        task = cls._restored(state, path, accept_changed_data)
         task.src_vocab = Vocab.from_dict(state["src_vocab"])
         task.tgt_vocab = Vocab.from_dict(state["tgt_vocab"])
         task.max_src_len, task.max_tgt_len = task._check_lengths(state)
@@ -204,14 +232,7 @@ class FileTask(DataFile, Seq2SeqTask):
         return src, tgt
 
     def _check(self, o: dict[str, Any]) -> dict[str, Any]:
-        if o["path"] is None:
-            raise TaskError("file: option 'path' is required (a TSV file of source<TAB>target lines)")
-        try:
-            o["path"] = os.fspath(o["path"])
-        except TypeError:
-            raise TaskError(f"file: path must be a file path, got {o['path']!r}") from None
-        if not isinstance(o["path"], str):
-            o["path"] = os.fsdecode(o["path"])
+        self._check_path(o, "a TSV file of source<TAB>target lines")
         o["tokenize"] = check_choice(self.name, "tokenize", o["tokenize"], ("char", "space"), {"word": "space"})
         o["seed"] = check_seed(self.name, o["seed"])
         o["valid_fraction"] = check_fraction(self.name, "valid_fraction", o["valid_fraction"])
@@ -264,9 +285,7 @@ class FileTask(DataFile, Seq2SeqTask):
         return {name: [(self.src_vocab.encode(s), self.tgt_vocab.encode(t)) for s, t in pairs] for name, pairs in splits.items()}
 
     def _load_splits(self) -> dict[str, list[Pair]]:
-        path = self.options["path"]
-        if not os.path.exists(path):
-            raise TaskError(f"file: the data file {path} is not available; this task was restored without its data (pass path= to from_state)")
+        self._require_data_file()
         self._raw = self._read_splits()
         return self._encode(self._raw)
 

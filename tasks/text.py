@@ -15,7 +15,6 @@ block_size=4 a window [8, 7, 9, 9, 10] gives x [8, 7, 9, 9] and y [7, 9, 9, 10].
 from __future__ import annotations
 
 import math
-import os
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -68,23 +67,13 @@ class TextTask(DataFile, Task):
     def from_state(cls, state: dict[str, Any], path: str | None = None, accept_changed_data: bool = False) -> "TextTask":
         """Rebuild from ``state()`` without reading the file (``path`` overrides the stored one;
         ``accept_changed_data``: read whatever it holds, see ``files.DataFile``)."""
-        task = cls.__new__(cls)
-        options = dict(state["options"])
-        if path is not None:
-            options["path"] = path
-        task.options = task._check(resolve_options(cls.name, cls.DEFAULTS, options, cls.ALIASES))
-        task._restore_fingerprint(state, accept_changed_data)
+        task = cls._restored(state, path, accept_changed_data)
         task.vocab = Vocab.from_dict(state["vocab"])
         task._data = None
         return task
 
     def _check(self, o: dict[str, Any]) -> dict[str, Any]:
-        if o["path"] is None:
-            raise TaskError("text: option 'path' is required (a UTF-8 text file)")
-        try:
-            o["path"] = os.fsdecode(os.fspath(o["path"]))
-        except TypeError:
-            raise TaskError(f"text: path must be a file path, got {o['path']!r}") from None
+        self._check_path(o, "a UTF-8 text file")
         o["tokenize"] = check_choice(self.name, "tokenize", o["tokenize"], ("char", "word"), {"space": "word"})
         o["block_size"] = check_int(self.name, "block_size", o["block_size"], minimum=1)
         o["valid_fraction"] = check_fraction(self.name, "valid_fraction", o["valid_fraction"], allow_zero=False)
@@ -130,9 +119,7 @@ class TextTask(DataFile, Task):
 
     def _loaded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._data is None:
-            path = self.options["path"]
-            if not os.path.exists(path):
-                raise TaskError(f"text: the data file {path} is not available; this task was restored without its data (pass path= to from_state)")
+            self._require_data_file()
             self._data = self._split(self._read_tokens())
         return self._data
 
@@ -176,10 +163,7 @@ class TextTask(DataFile, Task):
 
         An empty prompt gives ``[]``.
         """
-        try:
-            return self.vocab.strict_encode(text)
-        except TaskError as err:
-            raise TaskError(f"text: {err}") from None
+        return self._strict_encode(self.vocab, text)
 
     def decode_target(self, ids: Sequence[int] | np.ndarray) -> str:
         """The text of ``ids`` (specials dropped, stops at EOS)."""
