@@ -7,7 +7,7 @@ read ``layers.0.weight`` exactly as in PyTorch.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, TypeVar
 
 from .module import Module
 
@@ -30,7 +30,42 @@ def _module(container: Module, value: Any) -> Module:
     return value
 
 
-class Sequential(Module):
+_S = TypeVar("_S", bound="_ModuleSequence")
+
+
+class _ModuleSequence(Module):
+    """What ``Sequential`` and ``ModuleList`` share: children in order, reached by position."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self: _S, module: Module) -> _S:
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), _module(self, module))
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index`` (default the last)."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def _insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, _module(self, module))
+        self._renumber(items)
+
+    def _renumber(self, items: list) -> None:
+        """Make ``items`` the children, named "0", "1", ... in order."""
+        self._modules.clear()
+        for i, module in enumerate(items):
+            self._modules[str(i)] = module
+
+
+class Sequential(_ModuleSequence):
     """Calls its children in order, each on the previous one's output.
 
     ``Sequential(Linear(3, 8), ReLU(), Linear(8, 2))`` names them "0", "1", "2";
@@ -48,12 +83,6 @@ class Sequential(Module):
             for i, module in enumerate(modules):
                 self.add_module(str(i), _module(self, module))
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
@@ -68,15 +97,7 @@ class Sequential(Module):
         for key in keys[idx] if isinstance(idx, slice) else [keys[_index(self, idx)]]:
             del self._modules[key]
         if all(k.isdigit() for k in keys):  # keep "0", "1", ... contiguous
-            items = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(items):
-                self._modules[str(i)] = module
-
-    def append(self, module: Module) -> "Sequential":
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), _module(self, module))
-        return self
+            self._renumber(list(self._modules.values()))
 
     def extend(self, modules: Iterable[Module]) -> "Sequential":
         """Append every module of ``modules`` (a list, a ModuleList, another Sequential); returns self."""
@@ -86,18 +107,8 @@ class Sequential(Module):
 
     def insert(self, index: int, module: Module) -> "Sequential":
         """Insert ``module`` before position ``index`` (list semantics; children renumbered); returns self."""
-        items = list(self._modules.values())
-        items.insert(index, _module(self, module))
-        self._modules.clear()
-        for i, item in enumerate(items):
-            self._modules[str(i)] = item
+        self._insert(index, module)
         return self
-
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index`` (default the last)."""
-        module = self[index]
-        del self[index]
-        return module
 
     def forward(self, x: Any) -> Any:
         """x -> module_n(...module_1(module_0(x)))."""
@@ -106,7 +117,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain list hides them).
 
     Supports indexing (ints and slices), ``len``, iteration, ``append``, ``extend`` (any
@@ -118,12 +129,6 @@ class ModuleList(Module):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -141,21 +146,11 @@ class ModuleList(Module):
             del items[_index(self, idx)]
         self._renumber(items)
 
-    def _renumber(self, items: list) -> None:
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
-
     def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
         return self.extend(modules)
 
     def __add__(self, other: Iterable[Module]) -> "ModuleList":
         return ModuleList(list(self) + list(other))
-
-    def append(self, module: Module) -> "ModuleList":
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), _module(self, module))
-        return self
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         """Append every module of ``modules``; returns self."""
@@ -170,15 +165,7 @@ class ModuleList(Module):
 
     def insert(self, index: int, module: Module) -> None:
         """Insert ``module`` before position ``index`` (list semantics)."""
-        items = list(self._modules.values())
-        items.insert(index, _module(self, module))
-        self._renumber(items)
-
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index`` (default the last)."""
-        module = self[index]
-        del self[index]
-        return module
+        self._insert(index, module)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(); iterate over it and call the modules")
