@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..tensor import Tensor
-from .layers import _as_tensor
+from .layers import Softmax, _as_tensor
 from .module import Module
 
 
@@ -128,18 +128,11 @@ class LogSigmoid(Module):
         return F.logsigmoid(_as_tensor(x))
 
 
-class Softmin(Module):
-    """``softmax(-x)`` over ``axis`` (default the last, as ``Softmax``)."""
-
-    def __init__(self, axis: int = -1):
-        super().__init__()
-        self.axis = axis
+class Softmin(Softmax):
+    """``softmax(-x)`` over ``axis`` (default the last; arguments as ``Softmax``)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmin(_as_tensor(x), axis=self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
 
 
 __all__ = [
