@@ -40,11 +40,17 @@ def for_each_op(hypothesis_settings: settings):
     return decorate
 
 
+def _check_drawn(checker, entry: optable.OpEntry, data, **options) -> None:
+    """``checker`` (gradcheck or gradgradcheck) passes for ``entry.fn`` on drawn inputs, with the
+    entry's eps and tolerances."""
+    tensors, kwargs = _draw_inputs(data, entry)
+    assert checker(lambda *ts: entry.fn(*ts, **kwargs), tensors, eps=entry.eps, atol=entry.atol, rtol=entry.rtol,
+                   **options)
+
+
 @for_each_op(SETTINGS)
 def test_gradient_matches_central_differences(entry: optable.OpEntry, data):
-    tensors, kwargs = _draw_inputs(data, entry)
-    assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
-                        eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
+    _check_drawn(mg.gradcheck, entry, data)
 
 
 SECOND_ORDER = settings(SETTINGS, max_examples=5)
@@ -53,9 +59,7 @@ SECOND_ORDER = settings(SETTINGS, max_examples=5)
 @for_each_op(SECOND_ORDER)
 def test_second_derivative_matches_central_differences(entry: optable.OpEntry, data):
     """gradgradcheck: the gradient of <d fn / d inputs, v> in the inputs and in v, for drawn shapes."""
-    tensors, kwargs = _draw_inputs(data, entry)
-    assert mg.gradgradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors,
-                            eps=entry.eps, atol=entry.atol, rtol=entry.rtol)
+    _check_drawn(mg.gradgradcheck, entry, data)
 
 
 FORWARD = settings(SETTINGS, max_examples=6)
@@ -68,9 +72,7 @@ def _as_list(out):
 @for_each_op(FORWARD)
 def test_forward_mode_matches_central_differences(entry: optable.OpEntry, data):
     """gradcheck(check_forward_ad=True): one jvp per input element against the same differences."""
-    tensors, kwargs = _draw_inputs(data, entry)
-    assert mg.gradcheck(lambda *ts: entry.fn(*ts, **kwargs), tensors, eps=entry.eps, atol=entry.atol,
-                        rtol=entry.rtol, check_forward_ad=True)
+    _check_drawn(mg.gradcheck, entry, data, check_forward_ad=True)
 
 
 @for_each_op(FORWARD)
