@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from hypothesis import strategies as st
 
@@ -105,6 +106,30 @@ def assert_usage_error(result, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+def one_error_line(result, *fragments: str) -> str:
+    """Exit status 2 and the whole output (stdout and stderr) one 'Error:' line containing each of
+    ``fragments``: no usage block, no traceback, nothing printed before the error. Returns the line."""
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def module_file(name: str, text: str):
+    """A pytest fixture: ``text`` written to ``tmp_path / name``, a module a command imports as
+    ``FILE:FUNCTION``."""
+
+    @pytest.fixture
+    def fixture(tmp_path):
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return fixture
 
 
 # The language-model CLI tests: the training text and tiny options.

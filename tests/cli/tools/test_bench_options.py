@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from minigrad.cli.commands import bench
+from testutils import one_error_line
 
 
 @pytest.fixture
@@ -25,12 +26,7 @@ def scripts_run(monkeypatch) -> list:
     (["--seeds", "0,7-3"], ["'--seeds'", "'7-3'"]),  # checked even without --accuracy
 ])
 def test_bad_names_are_one_line_naming_the_option(scripts_run, args, fragments):
-    result = CliRunner().invoke(bench.command, args)
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output  # no usage block
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
+    one_error_line(CliRunner().invoke(bench.command, args), *fragments)  # no usage block
     assert scripts_run == []
 
 

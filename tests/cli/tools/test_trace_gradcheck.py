@@ -18,6 +18,7 @@ from minigrad.cli.commands import trace as trace_cmd
 from minigrad import optable
 from minigrad.ops.elementwise import Mul, Tanh
 from minigrad.viz import demos
+from testutils import module_file, one_error_line
 
 WIDE = {"COLUMNS": "200"}
 
@@ -28,13 +29,6 @@ def run(command, args, **kw):
 
 def lines_of(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines()]
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    return lines[0]
 
 
 # f = sum(x * w + 0.5), x = [1, 2], w = [3, 4]: df/dx = w = [3, 4], df/dw = x = [1, 2]
@@ -61,17 +55,6 @@ TINY = textwrap.dedent("""
 
     NUMBER = 5
 """)
-
-
-def module_file(name: str, text: str):
-    """A fixture: ``text`` written to ``tmp_path / name``, a module the commands import as a target."""
-    @pytest.fixture
-    def fixture(tmp_path):
-        path = tmp_path / name
-        path.write_text(text)
-        return path
-
-    return fixture
 
 
 target_file = module_file("tiny_graph.py", TINY)

@@ -16,6 +16,7 @@ import minigrad as mg
 from minigrad import autograd, graph
 from minigrad.cli.commands import trace as trace_cmd
 from minigrad.viz import demos
+from testutils import module_file, one_error_line
 
 WIDE = {"COLUMNS": "250"}
 
@@ -39,22 +40,11 @@ FUNCTIONS = textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def functions(tmp_path):
-    path = tmp_path / "second_order_fns.py"
-    path.write_text(FUNCTIONS)
-    return path
+functions = module_file("second_order_fns.py", FUNCTIONS)
 
 
 def run(args, env=WIDE):
     return CliRunner().invoke(trace_cmd.command, args, env=env)
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    return lines[0]
 
 
 def test_order_2_of_x_cubed_shows_the_rule_of_pow_and_steps_to_6x(functions):
