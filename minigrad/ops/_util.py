@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import Function
 from ..dtypes import as_array
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -27,6 +28,15 @@ def check_broadcast(op: str, *operands) -> tuple:
     except ValueError:
         listed = " and ".join(str(s) for s in shapes)
         raise ShapeError(f"{op}: shapes {listed} cannot be broadcast together") from None
+
+
+def apply_or_forward(op: type[Function], *inputs, **params):
+    """``op`` as a gradient rule calls it: recorded (``op.apply``) when an input is a Tensor, as when
+    the rule runs on Tensors for a higher derivative; otherwise ``op.forward`` on the ndarrays,
+    with no graph node."""
+    if any(isinstance(x, Tensor) for x in inputs):
+        return op.apply(*inputs, **params)
+    return op.forward(op(), *inputs, **params)
 
 
 def float_array(x):

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..autograd import Function
 from ..errors import ShapeError
 from . import reduce
-from ._util import Tensor, float_array
+from ._util import Tensor, apply_or_forward, float_array
 from .contract import einsum
 from .shape import pad, reshape, unsqueeze, squeeze
 
@@ -86,16 +86,12 @@ class Fold(Function):
 
 def windows(x, kernel: tuple, stride: tuple, dilation: tuple):
     """``Windows`` of an ndarray (a gradient rule's fast path) or a Tensor (recorded)."""
-    if isinstance(x, Tensor):
-        return Windows.apply(x, kernel=kernel, stride=stride, dilation=dilation)
-    return Windows.forward(Windows(), x, kernel, stride, dilation)
+    return apply_or_forward(Windows, x, kernel=kernel, stride=stride, dilation=dilation)
 
 
 def fold(cols, shape: tuple, kernel: tuple, stride: tuple, dilation: tuple):
     """``Fold`` of an ndarray or a Tensor (recorded)."""
-    if isinstance(cols, Tensor):
-        return Fold.apply(cols, shape=shape, kernel=kernel, stride=stride, dilation=dilation)
-    return Fold.forward(Fold(), cols, shape, kernel, stride, dilation)
+    return apply_or_forward(Fold, cols, shape=shape, kernel=kernel, stride=stride, dilation=dilation)
 
 
 # ---------------------------------------------------------------- arguments

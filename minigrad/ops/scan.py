@@ -23,7 +23,7 @@ import numpy as np
 
 from .._spelling import numpy_spelling
 from ..autograd import Function
-from ._util import Tensor, float_array, normalize_axes, normalize_axis
+from ._util import Tensor, apply_or_forward, float_array, normalize_axes, normalize_axis
 from .shape import reshape, take_along_axis
 
 
@@ -140,10 +140,8 @@ def _shifted(x, axis: int, fill: float, step: int):
 
 
 def _recurrence(a, b, axis: int, reverse: bool = False):
-    """``_linear_recurrence``, as a recorded op when an argument is a Tensor (for higher derivatives)."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return LinearRecurrence.apply(a, b, axis=axis, reverse=reverse)
-    return _linear_recurrence(a, b, axis, reverse)
+    """``LinearRecurrence`` inside a rule: on ndarrays, or recorded on Tensors (higher derivatives)."""
+    return apply_or_forward(LinearRecurrence, a, b, axis=axis, reverse=reverse)
 
 
 class LinearRecurrence(Function):
@@ -242,20 +240,6 @@ def _suffix_softmax_sum_ref(d: np.ndarray, x: np.ndarray, y: np.ndarray, axis: i
     return out
 
 
-def _prefix_softmax_sum(t, x, y, axis: int):
-    """P(t): a recorded op when an argument is a Tensor (a rule running for higher derivatives)."""
-    if any(isinstance(v, Tensor) for v in (t, x, y)):
-        return PrefixSoftmaxSum.apply(t, x, y, axis=axis)
-    return _prefix_softmax_sum_ref(t, x, y, axis)
-
-
-def _suffix_softmax_sum(d, x, y, axis: int):
-    """S(d), as ``_prefix_softmax_sum``."""
-    if any(isinstance(v, Tensor) for v in (d, x, y)):
-        return SuffixSoftmaxSum.apply(d, x, y, axis=axis)
-    return _suffix_softmax_sum_ref(d, x, y, axis)
-
-
 class PrefixSoftmaxSum(Function):
     """P(t, x, y)_k = sum over i <= k of t_i exp(x_i - y_k), x and y taken as independent inputs."""
 
@@ -269,13 +253,13 @@ class PrefixSoftmaxSum(Function):
     @staticmethod
     def backward(ctx, grad):
         t, x, y, out = ctx.saved
-        back = _suffix_softmax_sum(grad, x, y, ctx.axis)  # the transpose: d/dt
+        back = apply_or_forward(SuffixSoftmaxSum, grad, x, y, axis=ctx.axis)  # the transpose: d/dt
         return back, t * back, -grad * out
 
     @staticmethod
     def jvp(ctx, tt, tx, ty):
         t, x, y, out = ctx.saved
-        return _prefix_softmax_sum(tt + t * tx, x, y, ctx.axis) - ty * out
+        return apply_or_forward(PrefixSoftmaxSum, tt + t * tx, x, y, axis=ctx.axis) - ty * out
 
 
 class SuffixSoftmaxSum(Function):
@@ -291,13 +275,13 @@ class SuffixSoftmaxSum(Function):
     @staticmethod
     def backward(ctx, grad):
         d, x, y, out = ctx.saved
-        forward = _prefix_softmax_sum(grad, x, y, ctx.axis)  # the transpose: d/dd
+        forward = apply_or_forward(PrefixSoftmaxSum, grad, x, y, axis=ctx.axis)  # the transpose: d/dd
         return forward, grad * out, -d * forward
 
     @staticmethod
     def jvp(ctx, td, tx, ty):
         d, x, y, out = ctx.saved
-        return _suffix_softmax_sum(td - d * ty, x, y, ctx.axis) + tx * out
+        return apply_or_forward(SuffixSoftmaxSum, td - d * ty, x, y, axis=ctx.axis) + tx * out
 
 
 class Logcumsumexp(Function):
@@ -311,12 +295,12 @@ class Logcumsumexp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved
-        return _suffix_softmax_sum(grad, a, out, ctx.axis)
+        return apply_or_forward(SuffixSoftmaxSum, grad, a, out, axis=ctx.axis)
 
     @staticmethod
     def jvp(ctx, t):
         a, out = ctx.saved
-        return _prefix_softmax_sum(t, a, out, ctx.axis)
+        return apply_or_forward(PrefixSoftmaxSum, t, a, out, axis=ctx.axis)
 
 
 @numpy_spelling

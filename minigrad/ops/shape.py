@@ -11,7 +11,7 @@ import numpy as np
 from .._spelling import numpy_spelling
 from ..autograd import Function
 from ..errors import ShapeError
-from ._util import Tensor, float_array, normalize_axis
+from ._util import Tensor, apply_or_forward, float_array, normalize_axis
 
 # ---------------------------------------------------------------- views
 
@@ -111,9 +111,7 @@ class ScatterAdd(Function):
 
 def scatter_add(values, shape: tuple, index: tuple):
     """``ScatterAdd`` on an ndarray (a gradient rule's fast path) or a Tensor (recorded)."""
-    if isinstance(values, Tensor):
-        return ScatterAdd.apply(values, shape=shape, index=index)
-    return ScatterAdd.forward(ScatterAdd(), values, shape, index)
+    return apply_or_forward(ScatterAdd, values, shape=shape, index=index)
 
 
 def _normalize_index(index) -> tuple:
