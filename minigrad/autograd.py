@@ -170,7 +170,7 @@ def _as_input_array(x: Any) -> Any:
 
 def _typed_scalars(arrays: list) -> list:
     """Python scalars among ``arrays`` as 0-d arrays of the library's defaults (float32, int64,
-    bool), as torch does, when no input has a dtype of its own; otherwise they stay weak
+    bool), as PyTorch does, when no input has a dtype of its own; otherwise they stay weak
     and NumPy 2 promotes them to the arrays' dtype."""
     if any(isinstance(x, (np.ndarray, np.generic)) for x in arrays):
         return arrays
@@ -614,7 +614,7 @@ def _as_tensor_list(value, what: str) -> list:
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
          allow_unused: bool = False) -> tuple:
-    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors (torch's
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors (PyTorch's
     ``torch.autograd.grad``); no ``.grad`` changes.
 
     ``outputs`` and ``inputs`` are Tensors or sequences of them; ``grad_outputs`` gives one

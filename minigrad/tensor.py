@@ -164,7 +164,7 @@ class Tensor:
 
     @property
     def size(self) -> "Size":
-        """Number of elements, as NumPy's ``a.size`` (an ``int``); also callable as torch's
+        """Number of elements, as NumPy's ``a.size`` (an ``int``); also callable as PyTorch's
         ``size()``: ``x.size()`` is the shape tuple and ``x.size(dim)`` is ``x.shape[dim]``."""
         return Size(self.data.size, self.data.shape)
 
@@ -236,7 +236,7 @@ class Tensor:
         return round(self._scalar("round"), ndigits)
 
     def __format__(self, spec: str) -> str:
-        """``f"{loss:.4f}"`` formats the value of a one-element tensor (torch does so for 0-d);
+        """``f"{loss:.4f}"`` formats the value of a one-element tensor (PyTorch does so for 0-d);
         an empty spec gives ``str(t)``; a spec on a multi-element tensor is a TypeError."""
         if not spec:
             return str(self)
@@ -283,7 +283,7 @@ class Tensor:
         return ops.astype(self, np.bool_)
 
     def int(self) -> "Tensor":
-        return ops.astype(self, np.int32)  # int32, as torch's Tensor.int()
+        return ops.astype(self, np.int32)  # int32, as PyTorch's Tensor.int()
 
     def copy(self) -> "Tensor":
         """A differentiable copy with its own array."""
@@ -294,7 +294,7 @@ class Tensor:
         return ops.astype(self, self.dtype)
 
     def to(self, dtype: Any) -> "Tensor":
-        """Cast to ``dtype`` (self when it already has it, as torch). minigrad runs on the CPU
+        """Cast to ``dtype`` (self when it already has it, as PyTorch). minigrad runs on the CPU
         only: ``to("cpu")`` returns self; other devices and arguments are a TypeError."""
         if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
             return self
@@ -421,7 +421,7 @@ class Tensor:
         return Tensor._make(np.asarray(fn(self.data, other)), False, None)
 
     def __eq__(self, other):  # type: ignore[override]
-        if other is None:  # as torch: a plain False, not an elementwise comparison
+        if other is None:  # as PyTorch: a plain False, not an elementwise comparison
             return False
         return self._compare(other, np.equal, "==")
 
@@ -435,7 +435,7 @@ class Tensor:
     def __gt__(self, other): return self._compare(other, np.greater, ">")
     def __ge__(self, other): return self._compare(other, np.greater_equal, ">=")
 
-    # & | ^ ~: logical on bool tensors, bitwise on integer ones (NumPy and torch); outside the graph
+    # & | ^ ~: logical on bool tensors, bitwise on integer ones (NumPy and PyTorch); outside the graph
     def __and__(self, other): return _bitwise(np.bitwise_and, "&", self, other)
     def __rand__(self, other): return _bitwise(np.bitwise_and, "&", other, self)
     def __or__(self, other): return _bitwise(np.bitwise_or, "|", self, other)
@@ -487,14 +487,15 @@ class Tensor:
     def fmod(self, other): return ops.fmod(self, other)
     def remainder(self, other): return ops.remainder(self, other)
     def lerp(self, end, weight): return ops.lerp(self, end, weight)
-    asin, acos, atan, atan2, asinh, acosh, atanh = arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh  # torch's names
+    # PyTorch's names
+    asin, acos, atan, atan2, asinh, acosh, atanh = arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh
     def gelu(self, approximate: str = "none"): return ops.gelu(self, approximate=approximate)
     def maximum(self, other): return ops.maximum(self, other)
     def minimum(self, other): return ops.minimum(self, other)
     def clip(self, a_min=None, a_max=None, *, min=None, max=None): return ops.clip(self, a_min, a_max, min=min, max=max)  # noqa: A002,E501
     def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
     def pow(self, exponent): return ops.pow(self, exponent)
-    def clamp(self, min=None, max=None): return ops.clip(self, min=min, max=max)  # noqa: A002 (torch's names)
+    def clamp(self, min=None, max=None): return ops.clip(self, min=min, max=max)  # noqa: A002 (PyTorch's names)
 
     # elementwise tests: bool tensors outside the graph
     def isnan(self): return Tensor._make(np.isnan(self.data), False, None)
@@ -502,7 +503,7 @@ class Tensor:
     def isfinite(self): return Tensor._make(np.isfinite(self.data), False, None)
 
     # ------------------------------------------------------------------ reductions
-    # NumPy spelling (axis=, keepdims=); @numpy_spelling turns torch's dim=/keepdim= into a clear TypeError
+    # NumPy spelling (axis=, keepdims=); @numpy_spelling turns PyTorch's dim=/keepdim= into a clear TypeError
     @numpy_spelling
     def sum(self, axis=None, keepdims: bool = False, dtype=None): return ops.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)  # noqa: E501
     @numpy_spelling
@@ -582,7 +583,7 @@ class Tensor:
     @numpy_spelling
     def roll(self, shift, axis=None): return ops.roll(self, shift, axis)
     @numpy_spelling
-    def repeat(self, repeats, axis=None): return ops.repeat(self, repeats, axis)  # NumPy's repeat, not torch's (tile)
+    def repeat(self, repeats, axis=None): return ops.repeat(self, repeats, axis)  # NumPy's repeat, not PyTorch's (tile)
     def tile(self, reps): return ops.tile(self, reps)
     def moveaxis(self, source, destination): return ops.moveaxis(self, source, destination)
     def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1): return ops.diagonal(self, offset, axis1, axis2)
@@ -608,7 +609,7 @@ class Tensor:
     def kron(self, other): return ops.kron(self, other)
 
     def t(self) -> "Tensor":
-        """Transpose a tensor of at most 2 dims (0-d and 1-d come back as they are), as torch."""
+        """Transpose a tensor of at most 2 dims (0-d and 1-d come back as they are), as PyTorch."""
         if self.data.ndim > 2:
             raise ValueError(
                 f"t: expects a tensor with <= 2 dims, this one has {self.data.ndim} (shape {self.shape}); "

@@ -24,11 +24,11 @@ from minigrad.tasks.vocab import SPECIAL_TOKENS, Vocab
 
 DEFAULT_SIZES = {"train_size": 10000, "valid_size": 1000, "test_size": 1000}
 SIZE_OPTIONS = tuple(DEFAULT_SIZES)
-# Generation holds (sources x longest source) token ids at once, plus the pairs: about 100 MB here.
+# Generation holds (sources x longest source) int64 token ids at once, plus the pairs: 80 MB of ids here.
 MAX_SOURCE_TOKENS = 10_000_000
 # Longer sequences give attention matrices (T x T per head and layer) that no CPU run trains through.
 MAX_SYMBOL_LEN = 1000
-# Beyond it the vocabulary alone takes seconds to build, and most symbols occur in no training example.
+# Beyond it building the vocabulary dominates making the task, and most symbols occur in no training example.
 MAX_VOCAB_SIZE = 100_000
 # Distinct sources are counted up to here (it fits int64): the count is only compared with split
 # sizes, which MAX_SOURCE_TOKENS keeps far below it, so a larger space behaves as this one.

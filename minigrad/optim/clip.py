@@ -70,7 +70,7 @@ def clip_grad_norm_(
         return np.float64(0.0)
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for _, g in pairs)
-    elif norm_type == 2.0:  # the usual case: a float64 dot product per gradient (BLAS), 3x faster than the general form
+    elif norm_type == 2.0:  # the usual case: a float64 dot product per gradient (BLAS), no abs or power arrays
         total = math.sqrt(sum(float(flat @ flat) for flat in (g.astype(np.float64).ravel() for _, g in pairs)))
     else:
         powered = sum(float(np.sum(np.abs(g.astype(np.float64)) ** norm_type)) for _, g in pairs)

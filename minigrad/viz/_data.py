@@ -31,7 +31,7 @@ _MODULE_OF: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 @contextmanager
 def modules(model) -> Iterator[None]:
-    """Record which sub-module of ``model`` creates each op of the graphs built inside the block.
+    """Record which submodule of ``model`` creates each op of the graphs built inside the block.
 
         with viz.modules(model):
             loss = loss_fn(model(x), y)
