@@ -61,6 +61,12 @@ class Mean(Function):
         return np.mean(t, axis=axes, keepdims=keepdims)
 
 
+def _tie_share(a: np.ndarray, out: np.ndarray, axes) -> np.ndarray:
+    """1/k at each of the k elements equal to the extreme ``out`` (kept axes), 0 elsewhere."""
+    hit = a == out
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
 class _Extreme(Function):
     """max/min: the gradient goes to the extreme elements, split evenly between ties."""
 
@@ -77,16 +83,13 @@ class _Extreme(Function):
     def backward(ctx, grad):
         a, out = ctx.saved
         axes, keepdims = ctx.meta
-        hit = a == out
-        share = hit / np.sum(hit, axis=axes, keepdims=True)
-        return _restore(grad, axes, keepdims) * share
+        return _restore(grad, axes, keepdims) * _tie_share(a, out, axes)
 
     @staticmethod
     def jvp(ctx, t):
         a, out = ctx.saved
         axes, keepdims = ctx.meta
-        hit = a == out
-        return np.sum(t * (hit / np.sum(hit, axis=axes, keepdims=True)), axis=axes, keepdims=keepdims)
+        return np.sum(t * _tie_share(a, out, axes), axis=axes, keepdims=keepdims)
 
 
 class Max(_Extreme):
@@ -109,10 +112,15 @@ def _over(x: float, divisor: float) -> float:
         return float(np.float64(x) / divisor)
 
 
+def _centered(a: np.ndarray, axes) -> np.ndarray:
+    """``a`` minus its mean over ``axes``; an empty ``a`` as it is (its mean would warn)."""
+    return a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axes=None, ddof=0, keepdims=False):
-        centered = a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+        centered = _centered(a, axes)
         divisor = _divisor(a.shape, axes, ddof)
         ctx.save_for_backward(a)
         ctx.meta = (axes, keepdims, divisor)
@@ -126,7 +134,7 @@ class Var(Function):
         axes, keepdims, divisor = ctx.meta
         if a.size == 0:  # an empty gradient of the input's shape, as PyTorch
             return np.zeros_like(a)
-        centered = a - np.mean(a, axis=axes, keepdims=True)
+        centered = _centered(a, axes)
         with np.errstate(invalid="ignore"):
             return _restore(grad, axes, keepdims) * _over(2, divisor) * centered
 
@@ -134,7 +142,7 @@ class Var(Function):
     def jvp(ctx, t):
         (a,) = ctx.saved
         axes, keepdims, divisor = ctx.meta
-        centered = a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+        centered = _centered(a, axes)
         with np.errstate(invalid="ignore"):
             return np.sum(centered * t, axis=axes, keepdims=keepdims) * _over(2, divisor)
 
@@ -154,8 +162,7 @@ class Std(Function):
         axes, keepdims, divisor = ctx.meta
         if a.size == 0:  # an empty gradient of the input's shape, as PyTorch
             return np.zeros_like(a)
-        centered = a - np.mean(a, axis=axes, keepdims=True)
-        std = _restore(out, axes, keepdims)
+        centered, std = _centered(a, axes), _restore(out, axes, keepdims)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _restore(grad, axes, keepdims) * _over(1, divisor) * centered / np.where(std == 0, 1, std)
 
@@ -163,9 +170,17 @@ class Std(Function):
     def jvp(ctx, t):
         a, out = ctx.saved
         axes, keepdims, divisor = ctx.meta
-        centered = a - np.mean(a, axis=axes, keepdims=True) if a.size else a
+        centered = _centered(a, axes)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sum(centered * t, axis=axes, keepdims=keepdims) * _over(1, divisor) / np.where(out == 0, 1, out)
+
+
+def _softmax_weights(a: np.ndarray, out: np.ndarray, axes, keepdims: bool) -> np.ndarray:
+    """exp(a - logsumexp(a)): the softmax of ``a`` over ``axes``, 0 on rows that are all -inf."""
+    out = _restore(out, axes, keepdims)
+    gone = np.isneginf(out)
+    with np.errstate(invalid="ignore"):
+        return np.where(gone, 0, np.exp(a - np.where(gone, 0, out)))
 
 
 class LogSumExp(Function):
@@ -185,19 +200,13 @@ class LogSumExp(Function):
         # d/da log sum exp(a) = exp(a - out): the softmax of a along the axes
         a, out = ctx.saved
         axes, keepdims = ctx.meta
-        out = _restore(out, axes, keepdims)
-        with np.errstate(invalid="ignore"):
-            weights = np.where(np.isneginf(out), 0, np.exp(a - np.where(np.isneginf(out), 0, out)))
-        return _restore(grad, axes, keepdims) * weights
+        return _restore(grad, axes, keepdims) * _softmax_weights(a, out, axes, keepdims)
 
     @staticmethod
     def jvp(ctx, t):
         a, out = ctx.saved
         axes, keepdims = ctx.meta
-        full = _restore(out, axes, keepdims)
-        with np.errstate(invalid="ignore"):
-            weights = np.where(np.isneginf(full), 0, np.exp(a - np.where(np.isneginf(full), 0, full)))
-        return np.sum(weights * t, axis=axes, keepdims=keepdims)
+        return np.sum(_softmax_weights(a, out, axes, keepdims) * t, axis=axes, keepdims=keepdims)
 
 
 def _reduce(op, a, axis, name, **kw) -> Tensor:
