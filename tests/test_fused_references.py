@@ -103,7 +103,7 @@ def test_every_fused_op_with_a_reference_has_a_case():
 def test_a_fused_op_whose_inputs_depend_on_each_other_has_the_same_gradient_with_create_graph():
     """The reference is differentiated with respect to the op's inputs as separate variables: a
     path from one input to another (keys and their projection, both fed to an attention op) is
-    the outer graph's to follow, not the reference's (it was counted twice)."""
+    the outer graph's to follow, not the reference's (following it in both would count it twice)."""
     x = _t(3, 3)
     plain = mg.autograd.grad(nn.Linear.apply(x, x * 2.0).sum(), [x])[0]
     graphed = mg.autograd.grad(nn.Linear.apply(x, x * 2.0).sum(), [x], create_graph=True)[0]

@@ -26,14 +26,14 @@ def test_ddof_beyond_the_count_is_clamped_and_gives_inf(op):
 def test_an_empty_axis_has_a_nan_variance_and_an_empty_gradient(op, ddof):
     x = f64(np.zeros((2, 0)))
     out = op(x, axis=1, ddof=ddof)
-    assert out.shape == (2,) and np.isnan(out.data).all()  # NumPy: nan (was -0.0 for ddof=1)
+    assert out.shape == (2,) and np.isnan(out.data).all()  # nan for ddof 0 and 1, as NumPy
     op(x, ddof=ddof).backward()
     assert x.grad.shape == (2, 0)
 
 
 def test_var_gradient_with_ddof_equal_to_the_count_is_nan_as_in_pytorch():
     y = f64([2.0])
-    mg.var(y, ddof=1).backward()  # raised ZeroDivisionError
+    mg.var(y, ddof=1).backward()  # count - ddof = 0: a nan gradient, not a ZeroDivisionError
     assert np.isnan(y.grad).all()
 
 
@@ -42,7 +42,7 @@ def test_std_gradient_is_zero_where_all_values_are_equal(dtype):
     x = mg.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]], dtype=dtype, requires_grad=True)
     mg.std(x, axis=1).sum().backward()
     assert x.grad.dtype == dtype
-    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0, 0.0])  # was NaN
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0, 0.0])  # 0 where std is 0, not 0 / 0 = NaN
     centered = np.array([1.0, 2.0, 4.0]) - 7 / 3
     np.testing.assert_allclose(x.grad[1], centered / (3 * np.std([1.0, 2.0, 4.0])), rtol=1e-6)
 

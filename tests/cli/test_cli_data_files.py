@@ -1,5 +1,6 @@
 """A file/text checkpoint and its data file: an edited file is refused, a moved one accepted
-only with the same contents (the fingerprint in task.json), old checkpoints keep working."""
+only with the same contents (the fingerprint in task.json), a checkpoint without a fingerprint
+keeps working."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ def test_resume_refuses_a_moved_data_file_with_other_contents(runner, tmp_path):
 
 
 def _forget_fingerprint(save) -> None:
-    """Make ``save`` a checkpoint from before fingerprints: no "data" in task.json."""
+    """Make ``save`` a checkpoint without a fingerprint: no "data" in task.json."""
     edit_checkpoint_json(save, ckpt.TASK_FILE, lambda task_state: task_state.pop("data"))
 
 

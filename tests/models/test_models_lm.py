@@ -335,7 +335,8 @@ def test_filter_logits_by_hand():
 
 
 def test_the_nucleus_always_keeps_the_most_likely_token():
-    """A top_p below the rounding tolerance (1e-9) once dropped every token: NaN probabilities, then token 0."""
+    """A top_p below the rounding tolerance (1e-9) keeps the most likely token: an empty nucleus
+    would leave only NaN probabilities (and then token 0)."""
     logits = np.log(np.array([[0.5, 0.2, 0.15, 0.1, 0.05], [0.05, 0.1, 0.15, 0.2, 0.5]]))
     for top_p in (1e-9, 1e-12, 5e-324):
         out = filter_logits(logits, top_p=top_p)

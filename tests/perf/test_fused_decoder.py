@@ -35,7 +35,8 @@ def _model(cell: str, dtype=np.float64, **hyper):
 
 
 def _stepwise_logits(model, src, tgt, lengths):
-    """RNNSeq2Seq.forward as it was before the fused op: one _step per target position."""
+    """The decoder as a loop over target positions, one ``_step`` each: the composition of
+    primitive ops that the fused decoder must equal."""
     state = model.encode(src, lengths)
     emb = model.tgt_embed(tgt)
     steps = []

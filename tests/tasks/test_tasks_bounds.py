@@ -1,5 +1,5 @@
 """Synthetic tasks bound their work: sizes that cannot work are refused at once, naming the option,
-and the splits of normal sizes stay exactly what they were (pinned below)."""
+and the splits of sizes inside the bounds are pinned below: a bound changes no split it allows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from minigrad import tasks
 from minigrad.tasks.synthetic import MAX_SOURCE_TOKENS, MAX_SYMBOL_LEN, MAX_VOCAB_SIZE, SPACE_LIMIT
 
 # (task, options) -> the first 16 hex digits of sha256(json of {split: pairs}), and the split sizes.
-# Pinned from the task code before the bounds were added: the same options give the same splits.
+# Pinned: options inside the bounds give exactly these splits, so a change to what a task generates fails here.
 PINNED = [
     ("copy", {}, "2378796aea182d4d", [10000, 1000, 1000]),
     ("reverse", dict(vocab_size=3, min_len=1, max_len=4), "b42795438a1e07d9", [96, 12, 12]),
@@ -26,7 +26,7 @@ PINNED = [
 
 
 @pytest.mark.parametrize("name, options, digest, sizes", PINNED)
-def test_the_same_options_give_the_same_splits_as_before(name, options, digest, sizes):
+def test_options_inside_the_bounds_give_the_pinned_splits(name, options, digest, sizes):
     task = tasks.get(name, **options)
     splits = {split: task.split(split) for split in ("train", "valid", "test")}
     assert [len(pairs) for pairs in splits.values()] == sizes

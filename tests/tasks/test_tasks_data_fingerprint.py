@@ -77,7 +77,8 @@ def test_a_moved_file_with_the_same_contents_is_accepted_another_is_not(saved, t
 
 
 def test_a_state_without_a_fingerprint_keeps_working(saved):
-    """States saved before fingerprints were recorded: the file is read as it is."""
+    """A state with no "data" fingerprint has nothing to check the file against: the file is read as
+    it is, and the restored task records its fingerprint."""
     path, state = saved
     del state["data"]
     path.write_bytes(path.read_bytes() + b"w99\tv99\n")

@@ -105,7 +105,7 @@ def test_trace_into_a_pipe_never_splits_a_list_in_the_backward_steps_or_the_leaf
     result = CliRunner().invoke(trace_cmd.command, ["--demo", "mlp"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     steps = lines_of(result.output[result.output.index("backward of "):])
-    assert steps and all(line.count("[") == line.count("]") for line in steps), steps  # wrapped at 80 before
+    assert steps and all(line.count("[") == line.count("]") for line in steps), steps  # no list split at 80 columns
     assert any(len(line) > 80 for line in steps)
 
 
