@@ -99,6 +99,55 @@ def _print_gradient_graph(gg, values: int, console) -> None:
     graph.print_graph(gg.root, console, notes=gg.made_by)
 
 
+def _check_request(target, demo, dot_path, png_path, svg_path, html_path, open_page) -> None:
+    """Refuse a bad combination of options before anything runs (one line, exit 2)."""
+    if target is not None and demo is not None:
+        raise CLIError("give a TARGET or --demo, not both")
+    if target is None and demo is None:
+        raise CLIError(f"nothing to trace: give a TARGET (module:function or file.py:function) or --demo "
+                       f"{'|'.join(DEMO_NAMES)}")
+    if (png_path or svg_path) and shutil.which("dot") is None:
+        raise CLIError("--png/--svg need the Graphviz 'dot' program (e.g. apt-get install graphviz); "
+                       "--dot FILE writes the DOT text without it")
+    check_open(open_page, html_path)
+    for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg"), (html_path, "--html")):
+        check_output_file(path, option)
+
+
+def _scalar_root(fn, label: str):
+    """Call the user's function; its result must be a 0-d Tensor that requires grad."""
+    from minigrad import Tensor
+
+    root = call_user(fn, label)
+    if not isinstance(root, Tensor):
+        raise CLIError(f"{label} returned {type(root).__name__}, not a minigrad Tensor")
+    if root.ndim != 0:
+        raise CLIError(f"{label} returned a Tensor of shape {root.shape}; trace needs a scalar "
+                       "(reduce it, e.g. .sum())")
+    if not root.requires_grad:
+        raise CLIError(f"{label} returned a Tensor that does not require grad: no graph to trace "
+                       "(create its inputs with requires_grad=True)")
+    return root
+
+
+def _write_graph_files(root, dot_path, png_path, svg_path, console) -> None:
+    """--dot writes the DOT text; --png and --svg render it with Graphviz."""
+    from minigrad import graph
+
+    dot_text = graph.to_dot(root)
+    if dot_path:
+        with writing(dot_path, "--dot"):
+            Path(dot_path).write_text(dot_text)
+        console.print(f"wrote {dot_path}")
+    for path, fmt in ((png_path, "png"), (svg_path, "svg")):
+        if path:
+            try:
+                graph.render_dot(dot_text, path, fmt)
+            except Exception as err:
+                raise CLIError(f"could not render --{fmt} {path}: {err}") from None
+            console.print(f"wrote {path}")
+
+
 @click.command(name="trace", cls=MinigradCommand)
 @click.argument("target", required=False, metavar="[MODULE:FN | FILE.py:FN]")
 @click.option("--demo", type=click.Choice(DEMO_NAMES), default=None,
@@ -136,30 +185,11 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
     """
     from rich.console import Console
 
-    from minigrad import Tensor, graph
+    from minigrad import graph
 
-    if target is not None and demo is not None:
-        raise CLIError("give a TARGET or --demo, not both")
-    if target is None and demo is None:
-        raise CLIError(f"nothing to trace: give a TARGET (module:function or file.py:function) or --demo "
-                       f"{'|'.join(DEMO_NAMES)}")
-    if (png_path or svg_path) and shutil.which("dot") is None:
-        raise CLIError("--png/--svg need the Graphviz 'dot' program (e.g. apt-get install graphviz); "
-                       "--dot FILE writes the DOT text without it")
-    check_open(open_page, html_path)
-    for path, option in ((dot_path, "--dot"), (png_path, "--png"), (svg_path, "--svg"), (html_path, "--html")):
-        check_output_file(path, option)
+    _check_request(target, demo, dot_path, png_path, svg_path, html_path, open_page)
     label = f"--demo {demo}" if demo else target
-    fn = demos.DEMOS[demo] if demo else load_function(target)
-    root = call_user(fn, label)
-    if not isinstance(root, Tensor):
-        raise CLIError(f"{label} returned {type(root).__name__}, not a minigrad Tensor")
-    if root.ndim != 0:
-        raise CLIError(f"{label} returned a Tensor of shape {root.shape}; trace needs a scalar "
-                       "(reduce it, e.g. .sum())")
-    if not root.requires_grad:
-        raise CLIError(f"{label} returned a Tensor that does not require grad: no graph to trace "
-                       "(create its inputs with requires_grad=True)")
+    root = _scalar_root(demos.DEMOS[demo] if demo else load_function(target), label)
 
     console = Console(highlight=False)
     if order == 1:
@@ -180,19 +210,7 @@ def command(target: str | None, demo: str | None, dot_path: str | None, png_path
         what = "the second derivative" if one_number else "H v, the Hessian of the function times v = 1"
         table_title = f"accumulated .grad of the leaves: d s / d leaf, {what}"
 
-    dot_text = graph.to_dot(shown)
-    if dot_path:
-        with writing(dot_path, "--dot"):
-            Path(dot_path).write_text(dot_text)
-        console.print(f"wrote {dot_path}")
-    for path, fmt in ((png_path, "png"), (svg_path, "svg")):
-        if path:
-            try:
-                graph.render_dot(dot_text, path, fmt)
-            except Exception as err:
-                raise CLIError(f"could not render --{fmt} {path}: {err}") from None
-            console.print(f"wrote {path}")
-
+    _write_graph_files(shown, dot_path, png_path, svg_path, console)
     if html_path:  # before the backward below frees the graph
         _write_page(shown, title, html_path, open_page, console, groups)
 
