@@ -30,6 +30,9 @@ def cli() -> None:
     See inside autodiff:
       minigrad trace --demo mlp          # the graph, then backward one node at a time
       minigrad gradcheck matmul softmax  # float64 gradient checks from the op table
+      minigrad trace --demo mlp --order 2  # the graph a create_graph=True backward builds
+      minigrad gradcheck --order 2       # second derivatives of every op
+      minigrad gradcheck --mode forward  # every op's jvp rule
 
     Symbols of copy/reverse/sort are written space-separated ("3 1 4"). Bad input (an
     unknown task or model, a malformed config, a missing checkpoint, tokens outside the
