@@ -1,5 +1,5 @@
 """linalg.norm at the zero vector: the subgradient 0, as PyTorch, for the 2-norm (the default,
-"fro", per axis) and the p-norms; the composition sqrt(sum(x * x)) gave 0 / 0 = NaN there, with
+"fro", per axis) and the p-norms, where the composition sqrt(sum(x * x)) would give 0 / 0 = NaN and
 a RuntimeWarning. Away from 0 the Hypothesis suite checks every order of the same rule."""
 
 from __future__ import annotations
