@@ -9,6 +9,7 @@ saved instead of the input.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Callable
 
 import numpy as np
@@ -88,6 +89,18 @@ class Div(Function):
         return (ta - a / b * tb) / b
 
 
+# PyTorch's conventions for a ** b (the callers silence NumPy's inf/NaN warnings):
+def _pow_da(a, b):
+    """d/da = b a^(b-1), 0 where b == 0. Only at a == 0 (where it is 0 * inf) is it masked; elsewhere
+    it is 0 by itself, which keeps the second derivative in b."""
+    return np.where((b == 0) & (a == 0), 0.0, b * np.power(a, b - 1))
+
+
+def _pow_db(a, b, out):
+    """d/db = a^b log a, 0 where a == 0 and b >= 0 (-inf for b < 0)."""
+    return np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
+
+
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -97,26 +110,22 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # PyTorch's conventions: d/da is 0 where b == 0 (at a == 0 too, where b * a^(b-1) is
-        # 0 * inf; elsewhere it is 0 by itself, so only there is it masked, which keeps the
-        # second derivative in b); d/db = a^b log a is 0 where a == 0 and b >= 0 (-inf for b < 0).
         a, b, out = ctx.saved
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if ctx.needs_input_grad[0]:
-                ga = grad * np.where((b == 0) & (a == 0), 0.0, b * np.power(a, b - 1))
+                ga = grad * _pow_da(a, b)
             if ctx.needs_input_grad[1]:
-                gb = grad * np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
+                gb = grad * _pow_db(a, b, out)
         return ga, gb
 
     @staticmethod
     def jvp(ctx, ta, tb):
-        a, b, out = ctx.saved  # the same conventions as backward
+        a, b, out = ctx.saved
         with np.errstate(divide="ignore", invalid="ignore"):
-            da = np.where((b == 0) & (a == 0), 0.0, b * np.power(a, b - 1))
             if is_zero(tb):  # a constant exponent: log(a) may be NaN (a < 0) and must not appear
-                return ta * da
-            return ta * da + tb * np.where((a == 0) & (b >= 0), 0.0, out * np.log(a))
+                return ta * _pow_da(a, b)
+            return ta * _pow_da(a, b) + tb * _pow_db(a, b, out)
 
 
 class Neg(Function):
@@ -312,42 +321,49 @@ class Gelu(Function):
 # ---------------------------------------------------------------- selection
 
 
-class Maximum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+class _Select(Function):
+    """maximum/minimum: each output element is a's where ``a_wins(a, b)``, else b's; ties split the
+    gradient evenly, as PyTorch. Subclasses set ``pick`` (the forward) and ``a_wins``."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved
-        share_a = (a > b) + 0.5 * (a == b)  # ties split the gradient evenly, as PyTorch
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return cls.pick(a, b)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        share_a = cls._share_a(ctx)
         return grad * share_a, grad * (1 - share_a)
 
-    @staticmethod
-    def jvp(ctx, ta, tb):
-        a, b = ctx.saved
-        share_a = (a > b) + 0.5 * (a == b)
+    @classmethod
+    def jvp(cls, ctx, ta, tb):
+        share_a = cls._share_a(ctx)
         return ta * share_a + tb * (1 - share_a)
 
-
-class Minimum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def _share_a(cls, ctx):
         a, b = ctx.saved
-        share_a = (a < b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
+        return cls.a_wins(a, b) + 0.5 * (a == b)
 
-    @staticmethod
-    def jvp(ctx, ta, tb):
-        a, b = ctx.saved
-        share_a = (a < b) + 0.5 * (a == b)
-        return ta * share_a + tb * (1 - share_a)
+
+class Maximum(_Select):
+    pick = staticmethod(np.maximum)
+    a_wins = staticmethod(operator.gt)
+
+
+class Minimum(_Select):
+    pick = staticmethod(np.minimum)
+    a_wins = staticmethod(operator.lt)
+
+
+def _clip_sources(a, lo, hi) -> tuple:
+    """The masks where clip's output is a, lo and hi (None for a bound not given). On ties a wins;
+    a crossed pair (lo > hi) gives hi everywhere, so hi takes the whole gradient."""
+    if hi is None:
+        return a >= lo, a < lo, None
+    if lo is None:
+        return a <= hi, None, a > hi
+    return (a >= lo) & (a <= hi), (a < lo) & (lo < hi), (a > hi) | (hi < lo)
 
 
 class Clip(Function):
@@ -360,22 +376,12 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, lo, hi = ctx.saved
-        if hi is None:
-            return grad * (a >= lo), grad * (a < lo), None
-        if lo is None:
-            return grad * (a <= hi), None, grad * (a > hi)
-        # a crossed pair (lo > hi) gives hi everywhere, so hi takes the whole gradient
-        return grad * ((a >= lo) & (a <= hi)), grad * ((a < lo) & (lo < hi)), grad * ((a > hi) | (hi < lo))
+        return tuple(None if mask is None else grad * mask for mask in _clip_sources(*ctx.saved))
 
     @staticmethod
     def jvp(ctx, ta, tlo, thi):
-        a, lo, hi = ctx.saved
-        if hi is None:
-            return ta * (a >= lo) + tlo * (a < lo)
-        if lo is None:
-            return ta * (a <= hi) + thi * (a > hi)
-        return ta * ((a >= lo) & (a <= hi)) + tlo * ((a < lo) & (lo < hi)) + thi * ((a > hi) | (hi < lo))
+        terms = [t * mask for t, mask in zip((ta, tlo, thi), _clip_sources(*ctx.saved)) if mask is not None]
+        return sum(terms[1:], terms[0])
 
 
 class Where(Function):
