@@ -18,7 +18,7 @@ kernels promise. (Measurements: benchmarks/RESULTS.md, "Kernel design".)
 - ``maxnum(a, b)``: LLVM's ``maxnum`` (the larger of a and b, ignoring a NaN operand),
   whose reductions LLVM vectorizes without fast-math flags.
 - ``row_maxes``/``row_sums``/``row_dots``: per-row reductions of a 2-D array. The sums
-  are compiled with the ``reassoc`` fast-math flag only (no ``nnan``/``ninf``), so they
+  are compiled with ``REDUCE_FASTMATH`` (reassociation, no ``nnan``/``ninf``), so they
   vectorize while NaN and inf propagate exactly as in NumPy.
 
 All propagate NaN and saturate at +-inf as NumPy does. Constants are typed (an integer
@@ -344,140 +344,104 @@ def row_dot(a, b, r):
     return s
 
 
+# A short-row reduction is two small functions: ``term(a, b, r, j)``, what element j of row
+# r contributes, and ``combine(acc, v)``, which folds it into the running result.
+# ``_reduce_short_rows`` takes them as arguments and is inlined into each reduction
+# (``inline="always"``): a jitted function passed to a separately compiled one is a run-time
+# value, and Numba cannot cache the caller. Inlined, they are compile-time constants that
+# LLVM inlines in turn, so the loop compiles as if written out by hand. Each keeps its own
+# fast-math flags: the sums' steps reassociate and contract (a * b + s becomes an FMA), the
+# max's have none.
+@numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
+def _element(a, b, r, j):
+    return a[r, j]
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
+def _product(a, b, r, j):
+    return a[r, j] * b[r, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _larger(m, v):
+    return v if v > m else m
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
+def _plus(s, v):
+    return s + v
+
+
+@numba.njit(inline="always")
+def _reduce_short_rows(a, b, out, term, combine):
+    """out[r] = combine(... combine(term(a, b, r, 0), term(a, b, r, 1)) ..., term(a, b, r, n-1))
+    for a, b (R, n), out (R,): eight rows at a time, one independent chain each."""
+    R, n = a.shape
+    r = 0
+    while r + 8 <= R:
+        s0 = term(a, b, r, 0)
+        s1 = term(a, b, r + 1, 0)
+        s2 = term(a, b, r + 2, 0)
+        s3 = term(a, b, r + 3, 0)
+        s4 = term(a, b, r + 4, 0)
+        s5 = term(a, b, r + 5, 0)
+        s6 = term(a, b, r + 6, 0)
+        s7 = term(a, b, r + 7, 0)
+        for j in range(1, n):
+            s0 = combine(s0, term(a, b, r, j))
+            s1 = combine(s1, term(a, b, r + 1, j))
+            s2 = combine(s2, term(a, b, r + 2, j))
+            s3 = combine(s3, term(a, b, r + 3, j))
+            s4 = combine(s4, term(a, b, r + 4, j))
+            s5 = combine(s5, term(a, b, r + 5, j))
+            s6 = combine(s6, term(a, b, r + 6, j))
+            s7 = combine(s7, term(a, b, r + 7, j))
+        out[r] = s0
+        out[r + 1] = s1
+        out[r + 2] = s2
+        out[r + 3] = s3
+        out[r + 4] = s4
+        out[r + 5] = s5
+        out[r + 6] = s6
+        out[r + 7] = s7
+        r += 8
+    while r < R:
+        s = term(a, b, r, 0)
+        for j in range(1, n):
+            s = combine(s, term(a, b, r, j))
+        out[r] = s
+        r += 1
+
+
 @numba.njit(cache=True, error_model="numpy")
 def row_maxes(a, out):
     """out[r] = max(a[r, :]) for a (R, n), out (R,). The max of a row holding a NaN is
     unspecified (callers only need: a row without NaN gets its exact max; -inf if all -inf)."""
-    R, n = a.shape
-    if n >= SHORT_ROW:
-        for r in range(R):
+    if a.shape[1] >= SHORT_ROW:
+        for r in range(a.shape[0]):
             out[r] = row_max(a, r)
-        return
-    r = 0
-    while r + 8 <= R:
-        m0 = a[r, 0]
-        m1 = a[r + 1, 0]
-        m2 = a[r + 2, 0]
-        m3 = a[r + 3, 0]
-        m4 = a[r + 4, 0]
-        m5 = a[r + 5, 0]
-        m6 = a[r + 6, 0]
-        m7 = a[r + 7, 0]
-        for j in range(1, n):
-            v0 = a[r, j]
-            v1 = a[r + 1, j]
-            v2 = a[r + 2, j]
-            v3 = a[r + 3, j]
-            v4 = a[r + 4, j]
-            v5 = a[r + 5, j]
-            v6 = a[r + 6, j]
-            v7 = a[r + 7, j]
-            m0 = v0 if v0 > m0 else m0
-            m1 = v1 if v1 > m1 else m1
-            m2 = v2 if v2 > m2 else m2
-            m3 = v3 if v3 > m3 else m3
-            m4 = v4 if v4 > m4 else m4
-            m5 = v5 if v5 > m5 else m5
-            m6 = v6 if v6 > m6 else m6
-            m7 = v7 if v7 > m7 else m7
-        out[r] = m0
-        out[r + 1] = m1
-        out[r + 2] = m2
-        out[r + 3] = m3
-        out[r + 4] = m4
-        out[r + 5] = m5
-        out[r + 6] = m6
-        out[r + 7] = m7
-        r += 8
-    while r < R:
-        m = a[r, 0]
-        for j in range(1, n):
-            v = a[r, j]
-            m = v if v > m else m
-        out[r] = m
-        r += 1
+    else:
+        _reduce_short_rows(a, a, out, _element, _larger)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
 def row_sums(a, out):
     """out[r] = sum(a[r, :]) for a (R, n), out (R,), accumulated in a's dtype."""
-    R, n = a.shape
-    if n >= SHORT_ROW:
-        for r in range(R):
+    if a.shape[1] >= SHORT_ROW:
+        for r in range(a.shape[0]):
             out[r] = row_sum(a, r)
-        return
-    r = 0
-    while r + 8 <= R:
-        s0 = a[r, 0]
-        s1 = a[r + 1, 0]
-        s2 = a[r + 2, 0]
-        s3 = a[r + 3, 0]
-        s4 = a[r + 4, 0]
-        s5 = a[r + 5, 0]
-        s6 = a[r + 6, 0]
-        s7 = a[r + 7, 0]
-        for j in range(1, n):
-            s0 += a[r, j]
-            s1 += a[r + 1, j]
-            s2 += a[r + 2, j]
-            s3 += a[r + 3, j]
-            s4 += a[r + 4, j]
-            s5 += a[r + 5, j]
-            s6 += a[r + 6, j]
-            s7 += a[r + 7, j]
-        out[r] = s0
-        out[r + 1] = s1
-        out[r + 2] = s2
-        out[r + 3] = s3
-        out[r + 4] = s4
-        out[r + 5] = s5
-        out[r + 6] = s6
-        out[r + 7] = s7
-        r += 8
-    while r < R:
-        out[r] = row_sum(a, r)
-        r += 1
+    else:
+        _reduce_short_rows(a, a, out, _element, _plus)
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath=REDUCE_FASTMATH)
 def row_dots(a, b, out):
     """out[r] = sum(a[r, :] * b[r, :]) for a, b (R, n) of one dtype, out (R,)."""
-    R, n = a.shape
-    if n >= SHORT_ROW:
-        for r in range(R):
+    if a.shape[1] >= SHORT_ROW:
+        for r in range(a.shape[0]):
             out[r] = row_dot(a, b, r)
-        return
-    r = 0
-    while r + 8 <= R:
-        s0 = a[r, 0] * b[r, 0]
-        s1 = a[r + 1, 0] * b[r + 1, 0]
-        s2 = a[r + 2, 0] * b[r + 2, 0]
-        s3 = a[r + 3, 0] * b[r + 3, 0]
-        s4 = a[r + 4, 0] * b[r + 4, 0]
-        s5 = a[r + 5, 0] * b[r + 5, 0]
-        s6 = a[r + 6, 0] * b[r + 6, 0]
-        s7 = a[r + 7, 0] * b[r + 7, 0]
-        for j in range(1, n):
-            s0 += a[r, j] * b[r, j]
-            s1 += a[r + 1, j] * b[r + 1, j]
-            s2 += a[r + 2, j] * b[r + 2, j]
-            s3 += a[r + 3, j] * b[r + 3, j]
-            s4 += a[r + 4, j] * b[r + 4, j]
-            s5 += a[r + 5, j] * b[r + 5, j]
-            s6 += a[r + 6, j] * b[r + 6, j]
-            s7 += a[r + 7, j] * b[r + 7, j]
-        out[r] = s0
-        out[r + 1] = s1
-        out[r + 2] = s2
-        out[r + 3] = s3
-        out[r + 4] = s4
-        out[r + 5] = s5
-        out[r + 6] = s6
-        out[r + 7] = s7
-        r += 8
-    while r < R:
-        out[r] = row_dot(a, b, r)
-        r += 1
+    else:
+        _reduce_short_rows(a, b, out, _product, _plus)
 
 
 # --- erf ---------------------------------------------------------------------------------
