@@ -46,32 +46,27 @@ REDUCE_FASTMATH = {"reassoc", "nsz", "contract"}
 EXP_FASTMATH = {"contract"}
 
 
-@intrinsic
-def _f64_from_bits(typingctx, bits):
-    """Reinterpret the int64 ``bits`` as a float64 (an LLVM bitcast, free)."""
-    if not isinstance(bits, types.Integer):
-        return None
-    sig = types.float64(types.int64)
+def _from_bits(int_type, float_type):
+    """An intrinsic reinterpreting the bits of an ``int_type`` integer as a ``float_type``
+    (an LLVM bitcast, free)."""
 
-    def codegen(context, builder, signature, args):
-        value = context.cast(builder, args[0], bits, types.int64)
-        return builder.bitcast(value, ir.DoubleType())
+    @intrinsic
+    def from_bits(typingctx, bits):
+        if not isinstance(bits, types.Integer):
+            return None
+        sig = float_type(int_type)
 
-    return sig, codegen
+        def codegen(context, builder, signature, args):
+            value = context.cast(builder, args[0], bits, int_type)
+            return builder.bitcast(value, context.get_value_type(float_type))
+
+        return sig, codegen
+
+    return from_bits
 
 
-@intrinsic
-def _f32_from_bits(typingctx, bits):
-    """Reinterpret the int32 ``bits`` as a float32 (an LLVM bitcast, free)."""
-    if not isinstance(bits, types.Integer):
-        return None
-    sig = types.float32(types.int32)
-
-    def codegen(context, builder, signature, args):
-        value = context.cast(builder, args[0], bits, types.int32)
-        return builder.bitcast(value, ir.FloatType())
-
-    return sig, codegen
+_f64_from_bits = _from_bits(types.int64, types.float64)
+_f32_from_bits = _from_bits(types.int32, types.float32)
 
 
 @intrinsic
