@@ -14,8 +14,8 @@ import numpy as np
 from ._nbmath import row_sums
 from ._util import c_array
 
-# Reassociation lets the row sums vectorize. No FMA contraction: with it, g*w - mean(g*w)
-# became fma(g, w, -c) != 0 for D = 1 and the rounding error got multiplied by rstd.
+# Reassociation lets the row sums vectorize. No FMA contraction: g*w - mean(g*w) would become
+# fma(g, w, -c), which is not 0 for D = 1, and rstd would multiply that rounding error.
 _FASTMATH = {"reassoc", "nsz"}
 
 
