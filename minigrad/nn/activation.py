@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..tensor import Tensor
-from .layers import Softmax, _as_tensor
+from .layers import _as_tensor, _OverAxis
 from .module import Module
 
 
@@ -128,8 +128,8 @@ class LogSigmoid(Module):
         return F.logsigmoid(_as_tensor(x))
 
 
-class Softmin(Softmax):
-    """``softmax(-x)`` over ``axis`` (default the last; arguments as ``Softmax``)."""
+class Softmin(_OverAxis):
+    """``softmax(-x)`` over ``axis`` (default the last, as ``Softmax``)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmin(_as_tensor(x), axis=self.axis)

@@ -255,21 +255,26 @@ class Sigmoid(Module):
         return F.sigmoid(_as_tensor(x))
 
 
-class Softmax(Module):
-    """softmax over ``axis`` (default the last)."""
+class _OverAxis(Module):
+    """A module with one argument, the ``axis`` its function normalises over (default the last).
+    Softmax, LogSoftmax and Softmin share it without being subclasses of each other, as in PyTorch."""
 
     def __init__(self, axis: int = -1):
         super().__init__()
         self.axis = axis
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.softmax(_as_tensor(x), axis=self.axis)
-
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
 
 
-class LogSoftmax(Softmax):
+class Softmax(_OverAxis):
+    """softmax over ``axis`` (default the last)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(_as_tensor(x), axis=self.axis)
+
+
+class LogSoftmax(_OverAxis):
     """log_softmax over ``axis`` (default the last)."""
 
     def forward(self, x: Tensor) -> Tensor:

@@ -100,6 +100,14 @@ def test_activations_and_losses_match_functional():
         nn.GELU("fast")
 
 
+def test_softmax_family_modules_are_separate_classes_as_in_pytorch():
+    # a loop such as [m for m in model.modules() if isinstance(m, nn.Softmax)] finds only softmaxes
+    assert not isinstance(nn.LogSoftmax(), nn.Softmax)
+    assert not isinstance(nn.Softmin(), nn.Softmax)
+    for cls in (nn.Softmax, nn.LogSoftmax, nn.Softmin):
+        assert cls().axis == -1 and repr(cls(axis=0)) == f"{cls.__name__}(axis=0)"
+
+
 # ---------------------------------------------------------------- initialisation
 
 
