@@ -17,6 +17,11 @@ def shape_of(x) -> tuple:
     return np.shape(x)
 
 
+def data_of(x) -> np.ndarray:
+    """The ndarray behind ``x``: a Tensor's ``.data``, anything else through ``np.asarray``."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def check_broadcast(op: str, *operands) -> tuple:
     """The broadcast shape of the operands, or ShapeError naming the op and shapes."""
     shapes = [shape_of(x) for x in operands]

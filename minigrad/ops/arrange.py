@@ -15,7 +15,7 @@ import numpy as np
 from .._spelling import numpy_spelling
 from ..errors import ShapeError
 from . import elementwise, reduce
-from ._util import Tensor, float_array, normalize_axes, normalize_axis
+from ._util import Tensor, data_of, float_array, normalize_axes, normalize_axis
 from .shape import (
     ScatterAdd, broadcast_to, concat, getitem, reshape, split, transpose,
 )
@@ -258,7 +258,7 @@ def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 def _index_array(index, op: str) -> np.ndarray:
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = data_of(index)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"{op}: index must be integers, got dtype {idx.dtype}")
     return idx
@@ -371,7 +371,7 @@ def masked_select(a, mask) -> Tensor:
     """PyTorch's masked_select: the elements of ``a`` where ``mask`` (broadcast together) is
     True, as a 1-D tensor in row-major order."""
     a = float_array(a)
-    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    mask = data_of(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"masked_select: mask must be bool, got dtype {mask.dtype}")
     try:
@@ -394,5 +394,5 @@ def one_hot(indices, num_classes: int = -1) -> Tensor:
 
 def nonzero(a) -> tuple[Tensor, ...]:
     """``numpy.nonzero``: a tuple of int64 index tensors, one per axis. Not differentiable."""
-    data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    data = data_of(a)
     return tuple(Tensor._make(i.astype(np.int64), False, None) for i in np.nonzero(data))

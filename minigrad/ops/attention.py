@@ -20,7 +20,7 @@ from ..dtypes import check_kernel_float
 from ..errors import ShapeError
 from ..kernels.attention import additive_attention_backward, additive_attention_forward
 from ..rng import default_generator
-from ._util import Tensor, float_array
+from ._util import Tensor, data_of, float_array
 from .elementwise import masked_fill, tanh
 from .linalg import matmul
 from .nn import softmax
@@ -132,15 +132,11 @@ class ScaledDotProductAttention(Function):
         return (out if heads is None else _merge_heads_tensor(out)), weights.detach()
 
 
-def _array(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
 def _attention_mask(mask, op: str) -> np.ndarray | None:
     """The mask as an ndarray: bool (True = may attend) or float (added to the scores)."""
     if mask is None:
         return None
-    m = _array(mask)
+    m = data_of(mask)
     if m.dtype != np.bool_ and m.dtype.kind != "f":
         raise TypeError(f"{op}: mask must be bool (True = may attend) or float (added to the scores), "
                         f"got dtype {m.dtype}")

@@ -18,7 +18,7 @@ from .. import kernels
 from ..autograd import Function
 from ..forward_ad import is_zero
 from ..dtypes import check_kernel_float
-from ._util import Tensor, check_broadcast, float_array
+from ._util import Tensor, check_broadcast, data_of, float_array, shape_of
 
 # ---------------------------------------------------------------- arithmetic
 
@@ -528,7 +528,7 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None) -> Tensor:  # noqa: A
 
 
 def _mask_array(mask, op: str) -> np.ndarray:
-    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    mask = data_of(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"{op}: mask must be a bool tensor, got dtype {mask.dtype}")
     return mask
@@ -548,7 +548,7 @@ def masked_fill(a, mask, value) -> Tensor:
     shape = check_broadcast("masked_fill", a, mask)
     if isinstance(value, Tensor):
         value = value.item()
-    if shape != np.shape(a.data if isinstance(a, Tensor) else a):
+    if shape != shape_of(a):
         a = broadcast_to(a, shape)
     return MaskedFill.apply(a, mask, value)
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd import Function
 from ..errors import ShapeError
 from . import reduce
-from ._util import Tensor, check_broadcast, float_array
+from ._util import Tensor, check_broadcast, data_of, float_array
 from .activations import logsigmoid
 from .nn import _check_reduction
 
@@ -83,7 +83,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     input, target = float_array(input), float_array(target)  # noqa: A001
     if input.shape != target.shape:
         raise ShapeError(f"binary_cross_entropy: input {input.shape} and target {target.shape} must have the same shape")
-    data = input.data if isinstance(input, Tensor) else np.asarray(input)
+    data = data_of(input)
     if data.size and not ((data >= 0) & (data <= 1)).all():
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1] "
                          "(for logits use binary_cross_entropy_with_logits)")

@@ -17,7 +17,7 @@ from ..forward_ad import is_zero
 from ..dtypes import check_kernel_float
 from ..kernels.embedding import embedding_backward
 from ..errors import ShapeError
-from ._util import Tensor, check_broadcast, float_array, normalize_axis
+from ._util import Tensor, check_broadcast, data_of, float_array, normalize_axis, shape_of
 
 
 class Softmax(Function):
@@ -123,11 +123,18 @@ class CrossEntropy(Function):
     def reference(logits, target, ignore_index=None, label_smoothing=0.0):
         from .shape import take_along_axis
 
-        keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+        keep, safe = _kept_targets(target, ignore_index)
         log_p = log_softmax(logits, axis=-1)
-        picked = take_along_axis(log_p, np.where(keep, target, 0)[..., None], axis=-1)[..., 0]
+        picked = take_along_axis(log_p, safe[..., None], axis=-1)[..., 0]
         losses = -(1 - label_smoothing) * picked - label_smoothing * log_p.mean(axis=-1)
         return losses * keep.astype(logits.dtype)
+
+
+def _kept_targets(target: np.ndarray, ignore_index) -> tuple[np.ndarray, np.ndarray]:
+    """(keep, safe): True where the target is not ``ignore_index``, and the targets with the
+    ignored ones replaced by class 0, so that they index the classes without error."""
+    keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+    return keep, np.where(keep, target, 0)
 
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -139,7 +146,7 @@ def _check_reduction(op: str, reduction: str) -> None:
 
 
 def _target_array(op: str, logits, target) -> np.ndarray:
-    target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target = data_of(target)
     if not np.issubdtype(target.dtype, np.integer):
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
     if target.shape != logits.shape[:-1]:
@@ -195,9 +202,9 @@ def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothi
         raise ShapeError(f"cross_entropy: logits must have C >= 1 classes on the last axis, got shape {logits.shape}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if weight is not None and tuple(getattr(weight, "shape", np.shape(weight))) != logits.shape[-1:]:
+    if weight is not None and shape_of(weight) != logits.shape[-1:]:
         raise ShapeError(f"cross_entropy: weight must have one entry per class, shape {logits.shape[-1:]}, "
-                         f"got {np.shape(weight.data if isinstance(weight, Tensor) else weight)}")
+                         f"got {shape_of(weight)}")
     if _is_probabilities(target, logits):
         if ignore_index is not None:
             raise ValueError("cross_entropy: ignore_index applies to class indices, not to probability targets")
@@ -217,7 +224,7 @@ def cross_entropy(logits, target, ignore_index: int | None = None, label_smoothi
 def _is_probabilities(target, logits) -> bool:
     """A float target of the logits' shape holds class probabilities; other float targets are
     refused as class indices (by ``_target_array``)."""
-    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    data = data_of(target)
     return np.issubdtype(data.dtype, np.floating) and data.shape == logits.shape
 
 
@@ -246,8 +253,7 @@ def _weighted_cross_entropy(logits, target: np.ndarray, weight, ignore_index, la
     -eps/C * sum_c weight_c log p_c); the mean divides by the summed weight[y] of kept rows."""
     from .shape import getitem, take_along_axis
 
-    keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
-    safe = np.where(keep, target, 0)
+    keep, safe = _kept_targets(target, ignore_index)
     log_p = log_softmax(logits, axis=-1)
     row_weight = getitem(weight, safe) * keep.astype(logits.dtype)
     losses = -take_along_axis(log_p, safe[..., None], axis=-1)[..., 0] * row_weight
@@ -270,8 +276,7 @@ def nll_loss(log_probs, target, ignore_index: int | None = None, reduction: str 
     _check_reduction("nll_loss", reduction)
     log_probs = float_array(log_probs)
     target = _target_array("nll_loss", log_probs, target)
-    keep = np.ones(target.shape, dtype=bool) if ignore_index is None else target != ignore_index
-    safe = np.where(keep, target, 0)
+    keep, safe = _kept_targets(target, ignore_index)
     _check_class_range("nll_loss", target, log_probs.shape[-1], ignore_index)
     picked = take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
     losses = -picked * keep.astype(log_probs.dtype)
@@ -347,8 +352,8 @@ def linear(x, weight, bias=None) -> Tensor:
     x, weight = float_array(x), float_array(weight)
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ShapeError(f"linear: input {x.shape} does not fit weight {weight.shape} (expected (..., {weight.shape[-1] if weight.ndim else '?'}))")
-    if bias is not None and np.shape(bias.data if isinstance(bias, Tensor) else bias) != (weight.shape[0],):
-        raise ShapeError(f"linear: bias {np.shape(bias.data if isinstance(bias, Tensor) else bias)} does not fit weight {weight.shape}")
+    if bias is not None and shape_of(bias) != (weight.shape[0],):
+        raise ShapeError(f"linear: bias {shape_of(bias)} does not fit weight {weight.shape}")
     if bias is None:
         return Linear.apply(x, weight)
     return Linear.apply(x, weight, bias)
@@ -394,7 +399,7 @@ def embedding(idx, weight, padding_idx: int | None = None) -> Tensor:
     weight = float_array(weight)
     if isinstance(weight, Tensor) and weight.requires_grad:  # its gradient is a kernel's
         check_kernel_float("embedding", "weight", weight.dtype)
-    idx = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
+    idx = data_of(idx)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     num = weight.shape[0]
@@ -450,8 +455,8 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
     if 0 in shape:
         raise ShapeError(f"layer_norm: normalized_shape {shape} has no elements to normalise (input {x.shape})")
     for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and tuple(np.shape(p.data if isinstance(p, Tensor) else p)) != shape:
-            raise ShapeError(f"layer_norm: {name} {np.shape(p.data if isinstance(p, Tensor) else p)} != normalized_shape {shape}")
+        if p is not None and shape_of(p) != shape:
+            raise ShapeError(f"layer_norm: {name} {shape_of(p)} != normalized_shape {shape}")
     size = int(np.prod(shape))
     return LayerNorm.apply(x, weight, bias, size=size, eps=eps)
 

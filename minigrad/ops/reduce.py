@@ -10,7 +10,7 @@ import numpy as np
 
 from .._spelling import numpy_spelling
 from ..autograd import Function
-from ._util import Tensor, float_array, normalize_axes
+from ._util import Tensor, data_of, float_array, normalize_axes
 from .elementwise import astype
 
 
@@ -274,7 +274,7 @@ def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
 
 
 def _arg(fn, a, axis, keepdims, name) -> Tensor:
-    data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    data = data_of(a)
     if axis is not None:
         normalize_axes(axis, data.ndim, name)
     return Tensor._make(np.asarray(fn(data, axis=axis, keepdims=keepdims), dtype=np.int64), False, None)

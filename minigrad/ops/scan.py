@@ -23,12 +23,8 @@ import numpy as np
 
 from .._spelling import numpy_spelling
 from ..autograd import Function
-from ._util import Tensor, apply_or_forward, float_array, normalize_axes, normalize_axis
+from ._util import Tensor, apply_or_forward, data_of, float_array, normalize_axes, normalize_axis
 from .shape import reshape, take_along_axis
-
-
-def _data(a) -> np.ndarray:
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
 def _flat_or_axis(a, axis, name: str):
@@ -321,7 +317,7 @@ def _running_index(values: np.ndarray, axis: int, accumulate) -> np.ndarray:
 
 def _cumulative_extreme(a, axis, accumulate, name: str):
     a, axis = _flat_or_axis(a, axis, name)
-    indices = _running_index(_data(a), axis, accumulate)
+    indices = _running_index(data_of(a), axis, accumulate)
     return take_along_axis(a, indices, axis), Tensor._make(indices.astype(np.int64), False, None)
 
 
@@ -350,7 +346,7 @@ def _order(data: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 def argsort(a, axis=-1, descending: bool = False) -> Tensor:
     """Indices that sort ``a`` along ``axis`` (int64, no gradient; stable); ``axis=None`` flattens."""
     a, axis = _flat_or_axis(a, axis, "argsort")
-    return Tensor._make(_order(_data(a), axis, descending).astype(np.int64), False, None)
+    return Tensor._make(_order(data_of(a), axis, descending).astype(np.int64), False, None)
 
 
 @numpy_spelling
@@ -358,7 +354,7 @@ def sort(a, axis=-1, descending: bool = False) -> Tensor:
     """The sorted values along ``axis`` (NumPy's ``sort``; ``descending`` as PyTorch), stable;
     ``axis=None`` flattens. For the indices too use ``argsort`` or ``topk``."""
     a, axis = _flat_or_axis(a, axis, "sort")
-    return take_along_axis(a, _order(_data(a), axis, descending), axis)
+    return take_along_axis(a, _order(data_of(a), axis, descending), axis)
 
 
 @numpy_spelling
@@ -369,7 +365,7 @@ def topk(a, k: int, axis: int = -1, largest: bool = True, sorted: bool = True): 
     n = a.shape[axis]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
         raise ValueError(f"topk: k must be an int in [0, {n}] (the size of axis {axis}), got {k!r}")
-    order = np.take(_order(_data(a), axis, largest), np.arange(k), axis=axis)
+    order = np.take(_order(data_of(a), axis, largest), np.arange(k), axis=axis)
     return take_along_axis(a, order, axis), Tensor._make(order.astype(np.int64), False, None)
 
 

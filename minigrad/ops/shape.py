@@ -11,7 +11,7 @@ import numpy as np
 from .._spelling import numpy_spelling
 from ..autograd import Function
 from ..errors import ShapeError
-from ._util import Tensor, apply_or_forward, float_array, normalize_axis
+from ._util import Tensor, apply_or_forward, data_of, float_array, normalize_axis
 
 # ---------------------------------------------------------------- views
 
@@ -168,7 +168,7 @@ class TakeAlongAxis(Function):
 def take_along_axis(a, indices, axis: int) -> Tensor:
     """``numpy.take_along_axis``: gather along ``axis`` with an index array of the same ndim."""
     a = float_array(a)
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = data_of(indices)
     if not np.issubdtype(idx.dtype, np.integer):
         raise TypeError(f"take_along_axis: indices must be integers, got dtype {idx.dtype}")
     if idx.ndim != a.ndim:
